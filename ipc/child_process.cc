@@ -1,0 +1,117 @@
+#include "ipc/child_process.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "ipc/error.h"
+
+namespace ipc {
+
+bool WaitStatus::exited() const { return WIFEXITED(raw_); }
+int WaitStatus::exit_code() const { return WEXITSTATUS(raw_); }
+bool WaitStatus::signaled() const { return WIFSIGNALED(raw_); }
+int WaitStatus::term_signal() const { return WTERMSIG(raw_); }
+
+std::string WaitStatus::ToString() const {
+  if (exited()) return "exited with status " + std::to_string(exit_code());
+  if (signaled()) {
+    std::string text = "killed by signal " + std::to_string(term_signal());
+    if (const char* name = sigdescr_np(term_signal())) {
+      text += " (" + std::string(name) + ")";
+    }
+    if (WCOREDUMP(raw_)) text += ", core dumped";
+    return text;
+  }
+  if (WIFSTOPPED(raw_)) {
+    return "stopped by signal " + std::to_string(WSTOPSIG(raw_));
+  }
+  return "wait status " + std::to_string(raw_);
+}
+
+ChildProcess ChildProcess::Fork(const std::function<int()>& body,
+                                ChildOptions options) {
+  CheckArgument(static_cast<bool>(body), "ChildProcess::Fork", "body is empty");
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) ThrowErrno("fork");
+  if (pid > 0) return ChildProcess(pid);
+
+  // In the child: only async-signal-safe calls until body() runs.
+  if (options.die_with_parent) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ::_exit(kBodyThrew);
+    // The parent may have died between fork and prctl.
+    if (::getppid() != parent) ::_exit(kBodyThrew);
+  }
+  if (options.new_process_group && ::setpgid(0, 0) != 0) ::_exit(kBodyThrew);
+  int code = kBodyThrew;
+  try {
+    code = body();
+  } catch (...) {
+    code = kBodyThrew;
+  }
+  // _exit, not exit: the child must not run the parent's atexit handlers or
+  // flush stdio buffers it inherited (they would be written twice).
+  ::_exit(code);
+}
+
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)) {}
+
+ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
+  if (this != &other) {
+    KillAndReapQuietly();
+    pid_ = std::exchange(other.pid_, -1);
+  }
+  return *this;
+}
+
+ChildProcess::~ChildProcess() { KillAndReapQuietly(); }
+
+void ChildProcess::KillAndReapQuietly() noexcept {
+  if (pid_ < 0) return;
+  ::kill(pid_, SIGKILL);
+  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+}
+
+WaitStatus ChildProcess::Wait() {
+  CheckArgument(pid_ > 0, "ChildProcess::Wait", "child was already reaped");
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0) {
+    if (errno != EINTR) ThrowErrno("waitpid(" + std::to_string(pid_) + ")");
+  }
+  pid_ = -1;
+  return WaitStatus(status);
+}
+
+std::optional<WaitStatus> ChildProcess::TryWait() {
+  CheckArgument(pid_ > 0, "ChildProcess::TryWait", "child was already reaped");
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r < 0) ThrowErrno("waitpid(" + std::to_string(pid_) + ", WNOHANG)");
+  if (r == 0) return std::nullopt;
+  pid_ = -1;
+  return WaitStatus(status);
+}
+
+void ChildProcess::Signal(int signal) {
+  CheckArgument(pid_ > 0, "ChildProcess::Signal", "child was already reaped");
+  if (::kill(pid_, signal) != 0) {
+    ThrowErrno("kill(" + std::to_string(pid_) + ", " + std::to_string(signal) +
+               ")");
+  }
+}
+
+WaitStatus ChildProcess::Kill() {
+  Signal(SIGKILL);
+  return Wait();
+}
+
+}  // namespace ipc

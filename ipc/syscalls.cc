@@ -1,0 +1,47 @@
+#include "ipc/syscalls.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace ipc {
+namespace {
+
+class Kernel final : public Syscalls {
+ public:
+  ssize_t Read(int fd, void* buf, size_t count) override {
+    return ::read(fd, buf, count);
+  }
+  ssize_t Write(int fd, const void* buf, size_t count) override {
+    return ::write(fd, buf, count);
+  }
+  int Close(int fd) override { return ::close(fd); }
+  int Pipe2(int fds[2], int flags) override { return ::pipe2(fds, flags); }
+  int Fcntl(int fd, int cmd, int arg) override { return ::fcntl(fd, cmd, arg); }
+  int Open(const char* path, int flags, mode_t mode) override {
+    return ::open(path, flags, mode);
+  }
+  int Mkfifo(const char* path, mode_t mode) override {
+    return ::mkfifo(path, mode);
+  }
+  int Unlink(const char* path) override { return ::unlink(path); }
+};
+
+// Constant-initialised so wrappers used from static constructors still work.
+constinit Kernel kernel;
+constinit Syscalls* current = &kernel;
+
+}  // namespace
+
+Syscalls& KernelSyscalls() { return kernel; }
+
+Syscalls& CurrentSyscalls() { return *current; }
+
+ScopedSyscallsOverride::ScopedSyscallsOverride(Syscalls& replacement)
+    : previous_(current) {
+  current = &replacement;
+}
+
+ScopedSyscallsOverride::~ScopedSyscallsOverride() { current = previous_; }
+
+}  // namespace ipc

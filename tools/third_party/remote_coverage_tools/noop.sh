@@ -1,0 +1,3 @@
+#!/bin/sh
+# Intentionally does nothing; see BUILD.
+exit 0
