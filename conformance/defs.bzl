@@ -7,7 +7,9 @@ def conformance_test(name, srcs, deps = [], tags = [], **kwargs):
 
     Tagged "external" so Bazel never serves a cached result: a conformance
     result measured on another kernel (or yesterday's) says nothing about the
-    running one.
+    running one. Linked statically against the project's libraries
+    (linkstatic), so the binary can be copied and run on its own, on the host
+    or inside another kernel's guest.
     """
     cc_test(
         name = name,
@@ -17,5 +19,6 @@ def conformance_test(name, srcs, deps = [], tags = [], **kwargs):
             "//conformance/harness:main",
         ],
         tags = tags + ["external"],
+        linkstatic = True,
         **kwargs
     )

@@ -342,11 +342,13 @@ std::string IpcNamespaceOf(const std::string& pid) {
 
 TEST(SandboxTest, EntersAnIpcNamespaceOfItsOwn) {
   CLAIM("harness.sandbox.ipc-namespace");
+  // Read before entering: from inside a new user namespace the supervisor's
+  // /proc/PID/ns is no longer ours to read.
   const std::string before = IpcNamespaceOf("self");
+  EXPECT_EQ(IpcNamespaceOf(std::to_string(::getppid())), before)
+      << "a test starts in its supervisor's namespace";
   ENTER_PRIVATE_IPC_NAMESPACE_OR_SKIP();
   EXPECT_NE(IpcNamespaceOf("self"), before);
-  EXPECT_EQ(IpcNamespaceOf(std::to_string(::getppid())), before)
-      << "the supervisor stays where it was";
   // A System V queue made here is in the new namespace only; it dies with
   // the namespace when the test process exits.
   const int id = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);

@@ -52,8 +52,11 @@ IpcNamespaceResult EnterPrivateIpcNamespace() {
     WriteWholeFile("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1");
     WriteWholeFile("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
   } catch (const std::system_error& e) {
-    // Still in a private IPC namespace, only without root inside it.
-    return {IpcNamespaceEntry::kUnshareUserAndIpc, ""};
+    // Still in a private IPC namespace, only without root inside it: the
+    // namespace's sysctls will refuse writes, so say why.
+    return {
+        IpcNamespaceEntry::kUnshareUserAndIpc,
+        std::string("no root mapping in the new user namespace: ") + e.what()};
   }
   return {IpcNamespaceEntry::kUnshareUserAndIpc, ""};
 }

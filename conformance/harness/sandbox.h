@@ -26,7 +26,9 @@ enum class IpcNamespaceEntry {
 // callers). Returns the way in, or a reason naming both failed attempts.
 struct IpcNamespaceResult {
   std::optional<IpcNamespaceEntry> entry;
-  std::string failure;  // set when entry is empty
+  // Why there is no entry; or, with an entry, what is still missing (a user
+  // namespace whose uid map could not be written has no root inside).
+  std::string failure;
 };
 IpcNamespaceResult EnterPrivateIpcNamespace();
 

@@ -701,10 +701,8 @@ void WriteXml(const std::string& path, const std::vector<Result>& results,
         xml += "      </properties>\n";
       }
       for (const std::string& failure : o.failures) {
-        const std::string first_line = failure.substr(0, failure.find('\n'));
         xml += "      <failure message=\"" + XmlEscape(failure) +
                "\" type=\"\">" + XmlEscape(failure) + "</failure>\n";
-        (void)first_line;
       }
       if (skipped) {
         xml +=
