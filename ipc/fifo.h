@@ -30,7 +30,8 @@ class Fifo {
 
   // open(2) with O_RDONLY, O_WRONLY or O_RDWR plus O_NONBLOCK / O_CLOEXEC.
   // Without O_NONBLOCK, opening one end blocks until the other end is
-  // opened (the rendezvous of fifo(7)).
+  // opened (the rendezvous of fifo(7)). An open interrupted by a signal
+  // handler (EINTR) is retried: to observe EINTR, call open(2) directly.
   UniqueFd Open(int flags) const;
   UniqueFd OpenForReading(int extra_flags = 0) const;
   UniqueFd OpenForWriting(int extra_flags = 0) const;

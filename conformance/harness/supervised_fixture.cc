@@ -4,6 +4,7 @@
 // never run by `bazel test` on its own (its failures are the point).
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "conformance/harness/claims.h"
 #include "conformance/harness/sandbox.h"
 #include "conformance/harness/supervisor.h"
+#include "conformance/harness/task_state.h"
 #include "gtest/gtest.h"
 #include "ipc/pipe.h"
 
@@ -55,6 +57,8 @@ TEST(Fixture, LeavesAProcessBehind) {
     ::_exit(0);
   }
   ipcproof::RecordMeasurement("leaked_pid", static_cast<int64_t>(pid));
+  // So the supervisor's report can name the call the leftover sleeps in.
+  ASSERT_TRUE(ipcproof::WaitUntilBlockedIn(pid, SYS_pause));
 }
 
 TEST(Fixture, LeavesAFileBehind) {

@@ -374,9 +374,13 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
   return pointers;
 }
 
+// Where per-test directories go: $IPCPROOF_TMPDIR, else /tmp. Not Bazel's
+// $TEST_TMPDIR: outside the sandbox it lies under /root (mode 0700), where a
+// test that drops to another uid could not reach its own FIFOs. Each
+// directory is removed after its test, so /tmp keeps nothing.
 std::string BaseTempDir() {
-  for (const char* var : {"TEST_TMPDIR", "TMPDIR"}) {
-    if (const char* value = std::getenv(var); value && *value) return value;
+  if (const char* value = std::getenv("IPCPROOF_TMPDIR"); value && *value) {
+    return value;
   }
   return "/tmp";
 }
@@ -425,6 +429,9 @@ Outcome RunInChild(const TestCase& test, const Options& options) {
                                "): " + std::strerror(errno));
     return outcome;
   }
+  // Searchable by every uid (not listable), so a test that drops to another
+  // uid can still reach the FIFOs and files it made for that uid.
+  ::chmod(temp_dir.c_str(), 0711);
 
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
