@@ -85,7 +85,13 @@ WaitStatus ChildProcess::Wait() {
   CheckArgument(pid_ > 0, "ChildProcess::Wait", "child was already reaped");
   int status = 0;
   while (::waitpid(pid_, &status, 0) < 0) {
-    if (errno != EINTR) ThrowErrno("waitpid(" + std::to_string(pid_) + ")");
+    const int err = errno;
+    if (err == EINTR) continue;
+    // ECHILD: the child is not ours to wait for (SIGCHLD ignored reaps it),
+    // so forget the pid rather than let the destructor kill a reused one.
+    const pid_t pid = pid_;
+    if (err == ECHILD) pid_ = -1;
+    ThrowSystemError(err, "waitpid(" + std::to_string(pid) + ")");
   }
   pid_ = -1;
   return WaitStatus(status);
@@ -95,7 +101,12 @@ std::optional<WaitStatus> ChildProcess::TryWait() {
   CheckArgument(pid_ > 0, "ChildProcess::TryWait", "child was already reaped");
   int status = 0;
   const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r < 0) ThrowErrno("waitpid(" + std::to_string(pid_) + ", WNOHANG)");
+  if (r < 0) {
+    const int err = errno;
+    const pid_t pid = pid_;
+    if (err == ECHILD) pid_ = -1;  // as in Wait()
+    ThrowSystemError(err, "waitpid(" + std::to_string(pid) + ", WNOHANG)");
+  }
   if (r == 0) return std::nullopt;
   pid_ = -1;
   return WaitStatus(status);
@@ -104,8 +115,9 @@ std::optional<WaitStatus> ChildProcess::TryWait() {
 void ChildProcess::Signal(int signal) {
   CheckArgument(pid_ > 0, "ChildProcess::Signal", "child was already reaped");
   if (::kill(pid_, signal) != 0) {
-    ThrowErrno("kill(" + std::to_string(pid_) + ", " + std::to_string(signal) +
-               ")");
+    const int err = errno;  // before the message allocates
+    ThrowSystemError(err, "kill(" + std::to_string(pid_) + ", " +
+                              std::to_string(signal) + ")");
   }
 }
 

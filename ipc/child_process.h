@@ -38,7 +38,9 @@ class WaitStatus {
 
 struct ChildOptions {
   // PR_SET_PDEATHSIG(SIGKILL): the kernel kills the child when the thread
-  // that forked it exits.
+  // that forked it exits. The kernel clears this setting when the child
+  // changes its credentials (setresuid etc.), so a body that switches uid
+  // must call prctl(PR_SET_PDEATHSIG, SIGKILL) again afterwards.
   bool die_with_parent = true;
   // setpgid(0, 0): the child leads a new process group (job control tests).
   bool new_process_group = false;

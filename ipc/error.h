@@ -17,7 +17,9 @@ namespace ipc {
 // Throws std::system_error for `err` with `call` as the context string.
 [[noreturn]] void ThrowSystemError(int err, std::string_view call);
 
-// Same, reading the errno left by the call that just failed.
+// Same, reading the errno left by the call that just failed. Only with a
+// message that needs no allocation (a literal): building a string can change
+// errno, so otherwise save errno first and call ThrowSystemError.
 [[noreturn]] void ThrowErrno(std::string_view call);
 
 // Throws std::invalid_argument("<where>: <why>").

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <cerrno>
 #include <utility>
 
 #include "ipc/error.h"
@@ -26,7 +27,8 @@ Fifo Fifo::Create(std::string path, mode_t mode) {
   CheckArgument((mode & ~07777) == 0, "Fifo::Create",
                 "mode has bits outside 07777");
   if (CurrentSyscalls().Mkfifo(path.c_str(), mode) != 0) {
-    ThrowErrno("mkfifo(" + path + ")");
+    const int err = errno;  // Before the message allocates.
+    ThrowSystemError(err, "mkfifo(" + path + ")");
   }
   return Fifo(std::move(path), /*owns_node=*/true);
 }
@@ -64,7 +66,8 @@ UniqueFd Fifo::Open(int flags) const {
     const int fd = CurrentSyscalls().Open(path_.c_str(), flags, 0);
     if (fd >= 0) return UniqueFd(fd);
     // A blocking open waits for the peer and can be interrupted.
-    if (errno != EINTR) ThrowErrno("open(" + path_ + ")");
+    const int err = errno;  // Before the message allocates.
+    if (err != EINTR) ThrowSystemError(err, "open(" + path_ + ")");
   }
 }
 
@@ -79,7 +82,8 @@ UniqueFd Fifo::OpenForWriting(int extra_flags) const {
 void Fifo::Remove() {
   CheckArgument(owns_node_, "Fifo::Remove", "this Fifo does not own its node");
   if (CurrentSyscalls().Unlink(path_.c_str()) != 0) {
-    ThrowErrno("unlink(" + path_ + ")");
+    const int err = errno;  // Before the message allocates.
+    ThrowSystemError(err, "unlink(" + path_ + ")");
   }
   owns_node_ = false;
 }

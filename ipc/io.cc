@@ -25,7 +25,8 @@ size_t ReadSome(int fd, std::span<std::byte> buffer) {
   for (;;) {
     const ssize_t n = CurrentSyscalls().Read(fd, buffer.data(), buffer.size());
     if (n >= 0) return static_cast<size_t>(n);
-    if (errno != EINTR) ThrowErrno(Describe("read", fd, 0, 0));
+    const int err = errno;  // Before Describe allocates.
+    if (err != EINTR) ThrowSystemError(err, Describe("read", fd, 0, 0));
   }
 }
 
@@ -33,7 +34,8 @@ size_t WriteSome(int fd, std::span<const std::byte> data) {
   for (;;) {
     const ssize_t n = CurrentSyscalls().Write(fd, data.data(), data.size());
     if (n >= 0) return static_cast<size_t>(n);
-    if (errno != EINTR) ThrowErrno(Describe("write", fd, 0, 0));
+    const int err = errno;  // Before Describe allocates.
+    if (err != EINTR) ThrowSystemError(err, Describe("write", fd, 0, 0));
   }
 }
 
@@ -51,7 +53,8 @@ void WriteAll(int fd, std::span<const std::byte> data) {
       ThrowSystemError(EIO,
                        Describe("write returned 0", fd, done, data.size()));
     } else {
-      ThrowErrno(Describe("write", fd, done, data.size()));
+      const int err = errno;  // Before Describe allocates.
+      ThrowSystemError(err, Describe("write", fd, done, data.size()));
     }
   }
 }
@@ -72,8 +75,8 @@ size_t ReadUntilEof(int fd, std::span<std::byte> buffer) {
       done += static_cast<size_t>(n);
     } else if (n == 0) {
       break;
-    } else if (errno != EINTR) {
-      ThrowErrno(Describe("read", fd, done, buffer.size()));
+    } else if (const int err = errno; err != EINTR) {
+      ThrowSystemError(err, Describe("read", fd, done, buffer.size()));
     }
   }
   return done;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 
+#include <cerrno>
 #include <climits>
 #include <string>
 
@@ -45,7 +46,8 @@ size_t Pipe::SetCapacity(size_t bytes) {
   const int size =
       CurrentSyscalls().Fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
   if (size < 0) {
-    ThrowErrno("fcntl(F_SETPIPE_SZ, " + std::to_string(bytes) + ")");
+    const int err = errno;  // Before the message allocates.
+    ThrowSystemError(err, "fcntl(F_SETPIPE_SZ, " + std::to_string(bytes) + ")");
   }
   return static_cast<size_t>(size);
 }
