@@ -374,15 +374,33 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
   return pointers;
 }
 
-// Where per-test directories go: $IPCPROOF_TMPDIR, else /tmp. Not Bazel's
-// $TEST_TMPDIR: outside the sandbox it lies under /root (mode 0700), where a
-// test that drops to another uid could not reach its own FIFOs. Each
-// directory is removed after its test, so /tmp keeps nothing.
-std::string BaseTempDir() {
-  if (const char* value = std::getenv("IPCPROOF_TMPDIR"); value && *value) {
-    return value;
+// Where per-test directories go, in order: $IPCPROOF_TMPDIR, /tmp, then
+// Bazel's $TEST_TMPDIR (when /tmp is read-only, as inside linux-sandbox).
+// /tmp comes before $TEST_TMPDIR because outside the sandbox the latter lies
+// under /root (mode 0700), where a test that drops to another uid could not
+// reach its own FIFOs. Each directory is removed after its test.
+std::vector<std::string> BaseTempDirs() {
+  std::vector<std::string> bases;
+  for (const char* var : {"IPCPROOF_TMPDIR", "", "TEST_TMPDIR"}) {
+    const char* value = *var ? std::getenv(var) : "/tmp";
+    if (value && *value) bases.emplace_back(value);
   }
-  return "/tmp";
+  return bases;
+}
+
+// A fresh directory for one test, or "" with `error` set.
+std::string MakeTestTempDir(std::string& error) {
+  for (const std::string& base : BaseTempDirs()) {
+    std::string dir = base + "/ipcproof.XXXXXX";
+    if (::mkdtemp(dir.data()) != nullptr) {
+      // Searchable by every uid (not listable), so a test that drops to
+      // another uid can still reach the FIFOs and files it made for it.
+      ::chmod(dir.c_str(), 0711);
+      return dir;
+    }
+    error += "mkdtemp(" + dir + "): " + std::strerror(errno) + "; ";
+  }
+  return "";
 }
 
 std::string LeftoverFiles(const std::string& dir) {
@@ -423,15 +441,13 @@ Outcome RunInChild(const TestCase& test, const Options& options) {
   Outcome outcome;
   const auto started = Clock::now();
 
-  std::string temp_dir = BaseTempDir() + "/ipcproof.XXXXXX";
-  if (::mkdtemp(temp_dir.data()) == nullptr) {
-    outcome.failures.push_back("supervisor: mkdtemp(" + temp_dir +
-                               "): " + std::strerror(errno));
+  std::string temp_error;
+  const std::string temp_dir = MakeTestTempDir(temp_error);
+  if (temp_dir.empty()) {
+    outcome.failures.push_back("supervisor: no directory for the test: " +
+                               temp_error);
     return outcome;
   }
-  // Searchable by every uid (not listable), so a test that drops to another
-  // uid can still reach the FIFOs and files it made for that uid.
-  ::chmod(temp_dir.c_str(), 0711);
 
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
