@@ -384,10 +384,15 @@ StreamAnalysis AnalyzeStream(const std::vector<char>& stream, int writers,
 // Shared semantics of anonymous and named pipes, blocking ends.
 // =========================================================================
 
-class PipeSemanticsTest : public ::testing::TestWithParam<PipeLikeSpec> {
+// A channel made as the parameter says (anonymous or named, blocking or
+// not). Two suites derive from it so blocking and non-blocking semantics get
+// separate names.
+class PipeLikeTest : public ::testing::TestWithParam<PipeLikeSpec> {
  protected:
   PipeLike MakeChannel() { return PipeLike::Make(GetParam()); }
 };
+
+class PipeSemanticsTest : public PipeLikeTest {};
 
 INSTANTIATE_TEST_SUITE_P(PipeLike, PipeSemanticsTest,
                          ::testing::ValuesIn(AllPipeKinds(false)),
@@ -919,10 +924,7 @@ TEST_P(PipeSemanticsTest, RoundTripRateIsMeasured) {
 // Shared semantics, O_NONBLOCK ends.
 // =========================================================================
 
-class PipeNonBlockingTest : public ::testing::TestWithParam<PipeLikeSpec> {
- protected:
-  PipeLike MakeChannel() { return PipeLike::Make(GetParam()); }
-};
+class PipeNonBlockingTest : public PipeLikeTest {};
 
 INSTANTIATE_TEST_SUITE_P(PipeLike, PipeNonBlockingTest,
                          ::testing::ValuesIn(AllPipeKinds(true)),

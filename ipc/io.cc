@@ -19,24 +19,29 @@ std::string Describe(const char* call, int fd, size_t done, size_t total) {
   return text;
 }
 
-}  // namespace
-
-size_t ReadSome(int fd, std::span<std::byte> buffer) {
+// One transfer, repeated while it fails with EINTR; throws on other errors.
+template <typename Transfer>
+size_t OneTransfer(const char* call, int fd, Transfer transfer) {
   for (;;) {
-    const ssize_t n = CurrentSyscalls().Read(fd, buffer.data(), buffer.size());
+    const ssize_t n = transfer();
     if (n >= 0) return static_cast<size_t>(n);
     const int err = errno;  // Before Describe allocates.
-    if (err != EINTR) ThrowSystemError(err, Describe("read", fd, 0, 0));
+    if (err != EINTR) ThrowSystemError(err, Describe(call, fd, 0, 0));
   }
 }
 
+}  // namespace
+
+size_t ReadSome(int fd, std::span<std::byte> buffer) {
+  return OneTransfer("read", fd, [&] {
+    return CurrentSyscalls().Read(fd, buffer.data(), buffer.size());
+  });
+}
+
 size_t WriteSome(int fd, std::span<const std::byte> data) {
-  for (;;) {
-    const ssize_t n = CurrentSyscalls().Write(fd, data.data(), data.size());
-    if (n >= 0) return static_cast<size_t>(n);
-    const int err = errno;  // Before Describe allocates.
-    if (err != EINTR) ThrowSystemError(err, Describe("write", fd, 0, 0));
-  }
+  return OneTransfer("write", fd, [&] {
+    return CurrentSyscalls().Write(fd, data.data(), data.size());
+  });
 }
 
 void WriteAll(int fd, std::span<const std::byte> data) {
