@@ -233,6 +233,36 @@ TEST(SupervisorTest, EachTestRunsInItsOwnProcessWithItsOwnTempDir) {
   EXPECT_THAT(TestTempDir(), HasSubstr("/ipcproof."));
 }
 
+TEST(SupervisorTest, QueuesOfACrashedOrKilledTestDieWithItsNamespace) {
+  CLAIM("harness.sandbox.no-leak-on-crash");
+  // This test's own private namespace plays "the host", so the control
+  // fixture's deliberate leak is thrown away with it.
+  ENTER_PRIVATE_IPC_NAMESPACE_OR_SKIP();
+  ASSERT_THAT(ListSysvMessageQueues(), ::testing::IsEmpty());
+  ASSERT_THAT(ListPosixMessageQueues(), ::testing::IsEmpty());
+
+  const FixtureRun run = RunFixture(
+      {"--ipcproof_timeout=2",
+       "--gtest_filter=Fixture.CrashesHoldingQueuesInAPrivateNamespace:"
+       "Fixture.HangsHoldingQueuesInAPrivateNamespace"});
+  EXPECT_TRUE(run.status.ExitedWith(1)) << run.console;
+  EXPECT_THAT(TestCaseXml(run.xml, "CrashesHoldingQueuesInAPrivateNamespace"),
+              HasSubstr("killed by signal 11"));
+  EXPECT_THAT(TestCaseXml(run.xml, "HangsHoldingQueuesInAPrivateNamespace"),
+              HasSubstr("in msgrcv("));
+  EXPECT_THAT(ListSysvMessageQueues(), ::testing::IsEmpty());
+  EXPECT_THAT(ListPosixMessageQueues(), ::testing::IsEmpty());
+
+  // The control leaks into the namespace it inherits (ours): the check
+  // above would have seen a leak.
+  const FixtureRun control = RunFixture(
+      {"--gtest_filter=Fixture.LeavesQueuesInTheNamespaceItWasGiven"});
+  EXPECT_TRUE(control.status.ExitedWith(0)) << control.console;
+  EXPECT_THAT(ListSysvMessageQueues(), ::testing::SizeIs(1));
+  EXPECT_THAT(ListPosixMessageQueues(),
+              ::testing::ElementsAre("/ipcproof-fixture-control"));
+}
+
 // --- Proof of blocking from /proc ------------------------------------------
 
 TEST(TaskStateTest, SeesAChildBlockedInRead) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ipcproof {
 
@@ -31,6 +32,17 @@ struct IpcNamespaceResult {
   std::string failure;
 };
 IpcNamespaceResult EnterPrivateIpcNamespace();
+
+// The System V message queue ids of the caller's IPC namespace, from
+// /proc/sysvipc/msg (what `ipcs -q` shows).
+std::vector<int> ListSysvMessageQueues();
+
+// The POSIX message queue names ("/name") of the caller's IPC namespace.
+// Reads them from an mqueue filesystem mounted, for the moment of the call,
+// in a private mount namespace of a short-lived thread (the host has no
+// /dev/mqueue, and the caller's mounts are left untouched). Throws
+// std::system_error when the mount is refused (no CAP_SYS_ADMIN).
+std::vector<std::string> ListPosixMessageQueues();
 
 // Reads a whole /proc or /sys file; throws std::system_error naming it.
 std::string ReadFileOrThrow(const std::string& path);

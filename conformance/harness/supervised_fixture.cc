@@ -2,8 +2,10 @@
 // leaked file. harness_test.cc runs this binary under the supervisor and
 // checks that each misbehaviour is caught and reported. It is a cc_binary,
 // never run by `bazel test` on its own (its failures are the point).
+#include <mqueue.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/msg.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -71,6 +73,39 @@ TEST(Fixture, ExtendsItsOwnWatchdog) {
   ipcproof::SetTestTimeout(std::chrono::seconds(30));
   // Outlive a 1 s watchdog; a wait with a timeout, not a synchronisation.
   ::poll(nullptr, 0, 1500);
+}
+
+// Queues made with raw calls and never removed: only the namespace they
+// were made in can take them away. Key and name are fixed so the harness test
+// can look for them.
+constexpr key_t kFixtureKey = 0x1bad0001;
+
+void MakeQueuesAndLeaveThem(const char* posix_name) {
+  ASSERT_GE(::msgget(kFixtureKey, IPC_CREAT | 0600), 0);
+  const mqd_t mqd = ::mq_open(posix_name, O_CREAT | O_RDWR, 0600, nullptr);
+  ASSERT_NE(mqd, static_cast<mqd_t>(-1));
+}
+
+TEST(Fixture, CrashesHoldingQueuesInAPrivateNamespace) {
+  CLAIM("harness.fixture-crashes-with-queues");
+  ENTER_PRIVATE_IPC_NAMESPACE_OR_SKIP();
+  MakeQueuesAndLeaveThem("/ipcproof-fixture-crash");
+  ::raise(SIGSEGV);
+}
+
+TEST(Fixture, HangsHoldingQueuesInAPrivateNamespace) {
+  CLAIM("harness.fixture-hangs-with-queues");
+  ENTER_PRIVATE_IPC_NAMESPACE_OR_SKIP();
+  MakeQueuesAndLeaveThem("/ipcproof-fixture-hang");
+  char buffer[sizeof(long) + 1];
+  (void)::msgrcv(::msgget(kFixtureKey, 0), buffer, 1, 0, 0);
+}
+
+// The control: the same leak without a private namespace. It shows that the
+// harness test's check can see a leak at all.
+TEST(Fixture, LeavesQueuesInTheNamespaceItWasGiven) {
+  CLAIM("harness.fixture-leaks-queues");
+  MakeQueuesAndLeaveThem("/ipcproof-fixture-control");
 }
 
 }  // namespace
