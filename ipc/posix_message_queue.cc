@@ -1,0 +1,233 @@
+#include "ipc/posix_message_queue.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <time.h>
+
+#include <cerrno>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ipc/error.h"
+
+namespace ipc {
+namespace {
+
+constexpr mqd_t kNoQueue = static_cast<mqd_t>(-1);
+
+void CheckAccessFlags(int flags, const char* where) {
+  const int access = flags & O_ACCMODE;
+  CheckArgument(access == O_RDONLY || access == O_WRONLY || access == O_RDWR,
+                where, "access mode must be O_RDONLY, O_WRONLY or O_RDWR");
+  CheckArgument((flags & ~(O_ACCMODE | O_NONBLOCK | O_CLOEXEC)) == 0, where,
+                "flags may only add O_NONBLOCK and O_CLOEXEC");
+}
+
+// An absolute CLOCK_REALTIME time `timeout` from now (mq_timedsend(3)).
+timespec DeadlineFromNow(std::chrono::nanoseconds timeout) {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  const auto total = std::chrono::seconds(now.tv_sec) +
+                     std::chrono::nanoseconds(now.tv_nsec) + timeout;
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(total);
+  return timespec{static_cast<time_t>(seconds.count()),
+                  static_cast<long>((total - seconds).count())};
+}
+
+}  // namespace
+
+void PosixMessageQueue::CheckName(std::string_view name) {
+  constexpr const char* kWhere = "PosixMessageQueue name";
+  CheckArgument(name.size() >= 2 && name.front() == '/', kWhere,
+                "must be '/' followed by at least one character");
+  CheckArgument(name.find('/', 1) == std::string_view::npos, kWhere,
+                "may hold no '/' after the first");
+  CheckArgument(name.size() - 1 < NAME_MAX, kWhere,
+                "longer than NAME_MAX - 1 characters after the '/'");
+  CheckArgument(name.find('\0') == std::string_view::npos, kWhere,
+                "contains a NUL byte");
+}
+
+PosixMessageQueue::PosixMessageQueue(std::string name, mqd_t mqd,
+                                     bool owns_name)
+    : name_(std::move(name)), mqd_(mqd), owns_name_(owns_name) {
+  mq_attr attr{};
+  if (::mq_getattr(mqd_, &attr) == 0) message_size_ = attr.mq_msgsize;
+}
+
+PosixMessageQueue PosixMessageQueue::Create(
+    std::string name, std::optional<PosixQueueAttributes> attributes,
+    int access_flags, mode_t mode) {
+  CheckName(name);
+  CheckAccessFlags(access_flags, "PosixMessageQueue::Create");
+  CheckArgument((mode & ~0777) == 0, "PosixMessageQueue::Create",
+                "mode may only hold permission bits (0777)");
+  mq_attr attr{};
+  if (attributes) {
+    CheckArgument(
+        attributes->max_messages > 0 && attributes->max_message_size > 0,
+        "PosixMessageQueue::Create",
+        "max_messages and max_message_size must be positive");
+    attr.mq_maxmsg = attributes->max_messages;
+    attr.mq_msgsize = attributes->max_message_size;
+  }
+  const mqd_t mqd = ::mq_open(name.c_str(), O_CREAT | O_EXCL | access_flags,
+                              mode, attributes ? &attr : nullptr);
+  if (mqd == kNoQueue) {
+    const int err = errno;
+    std::string call = "mq_open(" + name + ", O_CREAT|O_EXCL";
+    if (attributes) {
+      call += ", maxmsg=" + std::to_string(attr.mq_maxmsg) +
+              ", msgsize=" + std::to_string(attr.mq_msgsize);
+    }
+    ThrowSystemError(err, call + ")");
+  }
+  return PosixMessageQueue(std::move(name), mqd, /*owns_name=*/true);
+}
+
+PosixMessageQueue PosixMessageQueue::Open(std::string name, int access_flags) {
+  CheckName(name);
+  CheckAccessFlags(access_flags, "PosixMessageQueue::Open");
+  const mqd_t mqd = ::mq_open(name.c_str(), access_flags);
+  if (mqd == kNoQueue) {
+    const int err = errno;
+    ThrowSystemError(err, "mq_open(" + name + ")");
+  }
+  return PosixMessageQueue(std::move(name), mqd, /*owns_name=*/false);
+}
+
+void PosixMessageQueue::Unlink(const std::string& name) {
+  CheckName(name);
+  if (::mq_unlink(name.c_str()) != 0) {
+    const int err = errno;
+    ThrowSystemError(err, "mq_unlink(" + name + ")");
+  }
+}
+
+PosixMessageQueue::PosixMessageQueue(PosixMessageQueue&& other) noexcept
+    : name_(std::move(other.name_)),
+      mqd_(std::exchange(other.mqd_, kNoQueue)),
+      owns_name_(std::exchange(other.owns_name_, false)),
+      message_size_(other.message_size_) {}
+
+PosixMessageQueue& PosixMessageQueue::operator=(
+    PosixMessageQueue&& other) noexcept {
+  if (this != &other) {
+    CloseQuietly();
+    name_ = std::move(other.name_);
+    mqd_ = std::exchange(other.mqd_, kNoQueue);
+    owns_name_ = std::exchange(other.owns_name_, false);
+    message_size_ = other.message_size_;
+  }
+  return *this;
+}
+
+PosixMessageQueue::~PosixMessageQueue() { CloseQuietly(); }
+
+void PosixMessageQueue::CloseQuietly() noexcept {
+  if (mqd_ != kNoQueue) ::mq_close(mqd_);
+  if (owns_name_) ::mq_unlink(name_.c_str());
+  mqd_ = kNoQueue;
+  owns_name_ = false;
+}
+
+mq_attr PosixMessageQueue::Attributes() const {
+  mq_attr attr{};
+  if (::mq_getattr(mqd_, &attr) != 0) {
+    const int err = errno;
+    ThrowSystemError(err, "mq_getattr(" + name_ + ")");
+  }
+  return attr;
+}
+
+void PosixMessageQueue::SetNonBlocking(bool enabled) {
+  mq_attr attr{};
+  attr.mq_flags = enabled ? O_NONBLOCK : 0;
+  if (::mq_setattr(mqd_, &attr, nullptr) != 0) {
+    const int err = errno;
+    ThrowSystemError(err, "mq_setattr(" + name_ + ")");
+  }
+}
+
+void PosixMessageQueue::Send(std::string_view data, unsigned priority) {
+  CheckArgument(static_cast<long>(data.size()) <= message_size_,
+                "PosixMessageQueue::Send",
+                "message of " + std::to_string(data.size()) +
+                    " bytes exceeds the queue's mq_msgsize of " +
+                    std::to_string(message_size_));
+  while (::mq_send(mqd_, data.data(), data.size(), priority) != 0) {
+    const int err = errno;
+    if (err != EINTR) ThrowSystemError(err, "mq_send(" + name_ + ")");
+  }
+}
+
+bool PosixMessageQueue::TimedSend(std::string_view data, unsigned priority,
+                                  std::chrono::nanoseconds timeout) {
+  CheckArgument(static_cast<long>(data.size()) <= message_size_,
+                "PosixMessageQueue::TimedSend",
+                "message exceeds the queue's mq_msgsize");
+  const timespec deadline = DeadlineFromNow(timeout);
+  while (::mq_timedsend(mqd_, data.data(), data.size(), priority, &deadline) !=
+         0) {
+    const int err = errno;
+    if (err == ETIMEDOUT) return false;
+    if (err != EINTR) ThrowSystemError(err, "mq_timedsend(" + name_ + ")");
+  }
+  return true;
+}
+
+PosixMessage PosixMessageQueue::Receive() {
+  // mq_receive(3) refuses (EMSGSIZE) a buffer smaller than mq_msgsize.
+  std::vector<char> buffer(static_cast<size_t>(message_size_));
+  PosixMessage message;
+  for (;;) {
+    const ssize_t n =
+        ::mq_receive(mqd_, buffer.data(), buffer.size(), &message.priority);
+    if (n >= 0) {
+      message.data.assign(buffer.data(), static_cast<size_t>(n));
+      return message;
+    }
+    const int err = errno;
+    if (err != EINTR) ThrowSystemError(err, "mq_receive(" + name_ + ")");
+  }
+}
+
+std::optional<PosixMessage> PosixMessageQueue::TimedReceive(
+    std::chrono::nanoseconds timeout) {
+  std::vector<char> buffer(static_cast<size_t>(message_size_));
+  const timespec deadline = DeadlineFromNow(timeout);
+  PosixMessage message;
+  for (;;) {
+    const ssize_t n = ::mq_timedreceive(mqd_, buffer.data(), buffer.size(),
+                                        &message.priority, &deadline);
+    if (n >= 0) {
+      message.data.assign(buffer.data(), static_cast<size_t>(n));
+      return message;
+    }
+    const int err = errno;
+    if (err == ETIMEDOUT) return std::nullopt;
+    if (err != EINTR) {
+      ThrowSystemError(err, "mq_timedreceive(" + name_ + ")");
+    }
+  }
+}
+
+void PosixMessageQueue::Notify(const sigevent* event) {
+  if (::mq_notify(mqd_, event) != 0) {
+    const int err = errno;
+    ThrowSystemError(err, "mq_notify(" + name_ + ")");
+  }
+}
+
+void PosixMessageQueue::UnlinkName() {
+  CheckArgument(owns_name_, "PosixMessageQueue::UnlinkName",
+                "this object does not own its name");
+  if (::mq_unlink(name_.c_str()) != 0) {
+    const int err = errno;
+    ThrowSystemError(err, "mq_unlink(" + name_ + ")");
+  }
+  owns_name_ = false;
+}
+
+}  // namespace ipc
