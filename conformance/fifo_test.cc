@@ -13,7 +13,6 @@
 #include "ipc/fifo.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -35,6 +34,7 @@
 #include <vector>
 
 #include "conformance/harness/claims.h"
+#include "conformance/harness/credentials.h"
 #include "conformance/harness/sandbox.h"
 #include "conformance/harness/supervisor.h"
 #include "conformance/harness/syscall_matchers.h"
@@ -105,61 +105,15 @@ std::string DescribeChildExit(const WaitStatus& status) {
   return text;
 }
 
-// The uid and gid a child drops to, to be "another user". Any id other than
-// the test's would do; 65534 is nobody/nogroup by convention.
-constexpr uid_t kOtherUid = 65534;
-constexpr gid_t kOtherGid = 65534;
-
-// In a forked child: become kOtherUid with no supplementary groups, which
-// also clears every effective capability (CAP_DAC_OVERRIDE included, which
-// would otherwise let root ignore permission bits). Returns 0, or an exit
-// code naming the call that failed and its errno: 100+e setgroups, 150+e
-// setresgid, 200+e setresuid (e clamped to 49; EPERM and EINVAL fit).
-int DropToOtherUid() {
-  auto code = [](int base) { return base + (errno < 50 ? errno : 49); };
-  if (::setgroups(0, nullptr) != 0) return code(100);
-  if (::setresgid(kOtherGid, kOtherGid, kOtherGid) != 0) return code(150);
-  if (::setresuid(kOtherUid, kOtherUid, kOtherUid) != 0) return code(200);
-  return 0;
-}
-
-std::string DescribeDropFailure(const WaitStatus& status) {
-  if (!status.exited() || status.exit_code() < 100) return status.ToString();
-  const int code = status.exit_code();
-  const char* call = code >= 200   ? "setresuid"
-                     : code >= 150 ? "setresgid"
-                                   : "setgroups";
-  const int base = code >= 200 ? 200 : code >= 150 ? 150 : 100;
-  return std::string(call) + " failed with " + ErrnoName(code - base);
-}
-
-// Why a child of this test cannot act as another uid that can look `path`
-// up, or "" when it can. Decided by trying in a throwaway child: in Bazel's
-// sandbox only uid 0 is mapped into the user namespace, so setresgid fails
-// EINVAL (and setgroups EPERM when the namespace denies it).
-std::string CannotActAsOtherUid(const std::string& path) {
-  ChildProcess probe = ChildProcess::Fork([&] {
-    if (const int failed = DropToOtherUid(); failed != 0) return failed;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return 1;
-    return 0;
-  });
-  const WaitStatus status = probe.Wait();
-  if (status.ExitedWith(0)) return "";
-  if (status.ExitedWith(1)) {
-    return "uid " + std::to_string(kOtherUid) + " cannot search the test " +
-           "directory above " + path + " (mode of a parent directory)";
-  }
-  return "cannot become uid " + std::to_string(kOtherUid) + ": " +
-         DescribeDropFailure(status) +
-         " (in Bazel's sandbox only uid 0 is mapped into the user namespace "
-         "and setgroups is denied: run the binary directly to decide this)";
-}
-
-#define SKIP_UNLESS_OTHER_UID_CAN_REACH(path)                   \
-  do {                                                          \
-    const std::string ipcproof_why = CannotActAsOtherUid(path); \
-    if (!ipcproof_why.empty()) SKIP_UNVERIFIED(ipcproof_why);   \
+// Skips, saying why, unless a child can become kOtherUid and look `path` up
+// as that user: in Bazel's sandbox only uid 0 is mapped into the user
+// namespace, so setresgid fails EINVAL (and setgroups EPERM when the
+// namespace denies it).
+#define SKIP_UNLESS_OTHER_UID_CAN_REACH(path)                 \
+  do {                                                        \
+    const std::string ipcproof_why =                          \
+        WhyCannotBecomeUid(kOtherUid, kOtherGid, path);       \
+    if (!ipcproof_why.empty()) SKIP_UNVERIFIED(ipcproof_why); \
   } while (0)
 
 // A directory under TestTempDir() with an exact mode, removed on scope exit.
@@ -196,18 +150,6 @@ class ScopedUnlink {
 
  private:
   std::string path_;
-};
-
-// Sets the process umask, restoring the previous one on scope exit.
-class ScopedUmask {
- public:
-  explicit ScopedUmask(mode_t mask) : previous_(::umask(mask)) {}
-  ~ScopedUmask() { ::umask(previous_); }
-  ScopedUmask(const ScopedUmask&) = delete;
-  ScopedUmask& operator=(const ScopedUmask&) = delete;
-
- private:
-  mode_t previous_;
 };
 
 // Opens `path` with raw open(2), asserting success; for use inside tests.
@@ -589,7 +531,7 @@ TEST(FifoUnrelatedTest, ProcessOfAnotherUidCommunicatesWhenModeAllows) {
 
   const std::string message = "from another uid";
   ChildProcess writer = ChildProcess::Fork([&] {
-    if (DropToOtherUid() != 0) return 2;
+    if (DropToUid(kOtherUid, kOtherGid) != 0) return 2;
     const int fd = ::open(fifo.path().c_str(), O_WRONLY);
     if (fd < 0) return ExitCodeForErrno(errno);
     if (::write(fd, message.data(), message.size()) !=
@@ -636,7 +578,7 @@ TEST_P(FifoPermissionTest, AnotherUidGetsOnlyWhatTheModeGrants) {
   // Exit code bits: 1 read opened, 2 write opened, 4 read failed with
   // something other than EACCES, 8 same for write; 64 could not drop.
   ChildProcess child = ChildProcess::Fork([&] {
-    if (DropToOtherUid() != 0) return 64;
+    if (DropToUid(kOtherUid, kOtherGid) != 0) return 64;
     int result = 0;
     const int r = ::open(fifo.path().c_str(), O_RDONLY | O_NONBLOCK);
     if (r >= 0) {
@@ -1151,7 +1093,7 @@ TEST(FifoCreateTest, MkfifoInADirectoryWithoutWritePermissionFailsEacces) {
   const ScopedUnlink cleanup(path);  // in case the child wrongly succeeds
 
   ChildProcess child = ChildProcess::Fork([&] {
-    if (DropToOtherUid() != 0) return 2;
+    if (DropToUid(kOtherUid, kOtherGid) != 0) return 2;
     if (::access(dir.path().c_str(), X_OK) != 0) return 3;
     if (::mkfifo(path.c_str(), 0600) == 0) return 4;
     return errno == EACCES ? 0 : ExitCodeForErrno(errno);

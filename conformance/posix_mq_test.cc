@@ -17,13 +17,11 @@
 // code: a distinct code per failure point, 100 + errno where an errno says
 // more.
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/stat.h>
@@ -46,6 +44,7 @@
 #include <vector>
 
 #include "conformance/harness/claims.h"
+#include "conformance/harness/credentials.h"
 #include "conformance/harness/sandbox.h"
 #include "conformance/harness/supervisor.h"
 #include "conformance/harness/syscall_matchers.h"
@@ -266,17 +265,6 @@ class ScopedMqd {
   mqd_t mqd_;
 };
 
-class ScopedUmask {
- public:
-  explicit ScopedUmask(mode_t mask) : previous_(::umask(mask)) {}
-  ~ScopedUmask() { ::umask(previous_); }
-  ScopedUmask(const ScopedUmask&) = delete;
-  ScopedUmask& operator=(const ScopedUmask&) = delete;
-
- private:
-  mode_t previous_;
-};
-
 // The pending instance of `signal`, taken without waiting (a zero timeout:
 // sigtimedwait(2) "If both fields of this structure are specified as 0, a
 // poll is performed"). The signal must be blocked.
@@ -315,40 +303,6 @@ class ScopedSignalBlock {
   int signal_;
   sigset_t previous_{};
 };
-
-// --- Another uid -------------------------------------------------------------
-
-// The uid/gid a child drops to, to be "another user" (nobody/nogroup).
-constexpr uid_t kOtherUid = 65534;
-constexpr gid_t kOtherGid = 65534;
-
-// In a forked child: become kOtherUid with no supplementary groups, which
-// clears every effective capability (CAP_DAC_OVERRIDE included). The kernel
-// clears PR_SET_PDEATHSIG on a credential change (child_process.h), so it is
-// set again. Returns 0 or 201..204 naming the call that failed.
-int DropToOtherUid() {
-  if (::setgroups(0, nullptr) != 0) return 201;
-  if (::setresgid(kOtherGid, kOtherGid, kOtherGid) != 0) return 202;
-  if (::setresuid(kOtherUid, kOtherUid, kOtherUid) != 0) return 203;
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return 204;
-  return 0;
-}
-
-// Why a child cannot become kOtherUid, or "" when it can. Decided by trying:
-// in a user namespace that maps only uid 0 (Bazel's sandbox, or the
-// unprivileged fallback of EnterPrivateIpcNamespace) setresgid fails EINVAL.
-std::string CannotActAsOtherUid() {
-  ChildProcess probe = ChildProcess::Fork([] { return DropToOtherUid(); });
-  const WaitStatus status = probe.Wait();
-  if (status.ExitedWith(0)) return "";
-  const char* call = status.ExitedWith(201)   ? "setgroups"
-                     : status.ExitedWith(202) ? "setresgid"
-                     : status.ExitedWith(203) ? "setresuid"
-                                              : "prctl(PR_SET_PDEATHSIG)";
-  return std::string("cannot become uid ") + std::to_string(kOtherUid) + ": " +
-         call + " failed (" + status.ToString() +
-         "); in a user namespace that maps only uid 0 there is no second uid";
-}
 
 // --- Readiness (poll, epoll, select) ----------------------------------------
 
@@ -1806,7 +1760,9 @@ TEST_F(PosixMqTest, UmaskMasksTheModeOfANewQueue) {
 // message queue."
 TEST_F(PosixMqTest, AnotherUidIsRefusedBy0600AndAdmittedBy0666) {
   CLAIM("mq.beyond.permissions");
-  const std::string why = CannotActAsOtherUid();
+  // In a user namespace that maps only uid 0 (Bazel's sandbox, or the
+  // unprivileged fallback of EnterPrivateIpcNamespace) there is no other uid.
+  const std::string why = WhyCannotBecomeUid(kOtherUid, kOtherGid);
   if (!why.empty()) SKIP_UNVERIFIED(why);
   ScopedUmask umask(0);
   PosixMessageQueue private_queue = PosixMessageQueue::Create(
@@ -1821,7 +1777,8 @@ TEST_F(PosixMqTest, AnotherUidIsRefusedBy0600AndAdmittedBy0666) {
   std::vector<char> buffer(msgsize);
 
   ChildProcess other = ChildProcess::Fork([&] {
-    if (const int failed = DropToOtherUid(); failed != 0) return failed;
+    if (const int failed = DropToUid(kOtherUid, kOtherGid); failed != 0)
+      return failed;
     for (int flags : {O_RDONLY, O_WRONLY, O_RDWR}) {
       const mqd_t mqd = ::mq_open(private_queue.name().c_str(), flags);
       if (mqd != kNoQueue) return 10 + flags;  // 10, 11, 12

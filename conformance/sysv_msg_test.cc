@@ -16,11 +16,9 @@
 // on what msgsnd/msgrcv/msgctl return, it calls them raw, because the
 // wrapper retries EINTR and turns ENOMSG into an empty optional.
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -41,6 +39,7 @@
 #include <vector>
 
 #include "conformance/harness/claims.h"
+#include "conformance/harness/credentials.h"
 #include "conformance/harness/sandbox.h"
 #include "conformance/harness/supervisor.h"
 #include "conformance/harness/syscall_matchers.h"
@@ -65,10 +64,6 @@ using ::testing::Not;
 // An explicit key instead of ftok(3): in a private IPC namespace no other
 // program can hold it, and no file has to exist for it.
 constexpr key_t kKey = 0x1950c0de;
-
-// The uid and gid a child drops to, to be "another user" (nobody/nogroup).
-constexpr uid_t kOtherUid = 65534;
-constexpr gid_t kOtherGid = 65534;
 
 // ---------------------------------------------------------------------------
 // Messages.
@@ -268,37 +263,11 @@ Report ReadReport(ipc::Pipe& pipe) {
   return report;
 }
 
-// In a forked child: become kOtherUid/kOtherGid with no supplementary
-// groups. Changing from uid 0 clears every effective capability, so
-// CAP_IPC_OWNER (which bypasses the permission bits, msgop(2) EACCES) and
-// CAP_SYS_ADMIN are gone; the kernel also cleared the parent-death signal
-// (ipc/child_process.h), so it is re-armed. Returns 0, or which call failed
-// (1 setgroups, 2 setresgid, 3 setresuid, 4 prctl) with errno in `*err`.
-int DropToOtherUid(int* err) {
-  if (::setgroups(0, nullptr) != 0) {
-    *err = errno;
-    return 1;
-  }
-  if (::setresgid(kOtherGid, kOtherGid, kOtherGid) != 0) {
-    *err = errno;
-    return 2;
-  }
-  if (::setresuid(kOtherUid, kOtherUid, kOtherUid) != 0) {
-    *err = errno;
-    return 3;
-  }
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
-    *err = errno;
-    return 4;
-  }
-  return 0;
-}
-
-std::string DropFailure(int call, int err) {
-  static constexpr const char* kCalls[] = {"", "setgroups", "setresgid",
-                                           "setresuid", "prctl"};
-  return std::string("cannot become uid ") + std::to_string(kOtherUid) + ": " +
-         kCalls[call] + " failed with " + ErrnoName(err) +
+// Why another uid could not be used, for SKIP_UNVERIFIED: `drop` is what
+// DropToUid returned in the child.
+std::string DropFailure(int drop) {
+  return "cannot become uid " + std::to_string(kOtherUid) + ": " +
+         DescribeDropFailure(drop) +
          " (a user namespace that maps a single uid, as in Bazel's sandbox "
          "or an unprivileged run, has no second uid: run the binary "
          "directly as root to decide this)";
@@ -1149,8 +1118,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, SysvMsgSignalTest,
 
 // What another uid asked the queue for, in its own words.
 struct PermissionReport {
-  int drop_call = 0;  // 0: became kOtherUid; else see DropToOtherUid
-  int drop_errno = 0;
+  int drop = 0;  // what DropToUid(kOtherUid, kOtherGid) returned
   int get_plain = 0, get_plain_errno = 0;  // msgget(key, 0)
   int get_read = 0, get_read_errno = 0;    // msgget(key, 0444)
   int get_write = 0, get_write_errno = 0;  // msgget(key, 0222)
@@ -1179,8 +1147,8 @@ TEST_P(SysvMsgPermissionTest, AnotherUidGetsWhatTheOtherBitsGrant) {
   const int report_fd = pipe.write_fd();
   ChildProcess other = ChildProcess::Fork([report_fd] {
     PermissionReport r;
-    r.drop_call = DropToOtherUid(&r.drop_errno);
-    if (r.drop_call == 0) {
+    r.drop = DropToUid(kOtherUid, kOtherGid);
+    if (r.drop == 0) {
       r.get_plain = ::msgget(kKey, 0);
       r.get_plain_errno = errno;
       r.get_read = ::msgget(kKey, 0444);
@@ -1202,7 +1170,7 @@ TEST_P(SysvMsgPermissionTest, AnotherUidGetsWhatTheOtherBitsGrant) {
   pipe.CloseWriteEnd();
   const PermissionReport r = ReadReport<PermissionReport>(pipe);
   EXPECT_TRUE(ExitedWithZero(other.Wait()));
-  if (r.drop_call != 0) SKIP_UNVERIFIED(DropFailure(r.drop_call, r.drop_errno));
+  if (r.drop != 0) SKIP_UNVERIFIED(DropFailure(r.drop));
 
   EXPECT_EQ(r.get_plain, q.id())
       << "msgget(key, 0) failed with " << ErrnoName(r.get_plain_errno);
@@ -1239,15 +1207,15 @@ TEST_F(SysvMsgTest, AnotherUidCannotRemoveOrRetuneEvenAWorldWritableQueue) {
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
   const int report_fd = pipe.write_fd();
   struct Report {
-    int drop_call = 0, drop_errno = 0;
+    int drop = 0;  // what DropToUid(kOtherUid, kOtherGid) returned
     int stat = 0, stat_errno = 0;
     int set = 0, set_errno = 0;
     int rmid = 0, rmid_errno = 0;
   };
   ChildProcess other = ChildProcess::Fork([id, report_fd] {
     Report r;
-    r.drop_call = DropToOtherUid(&r.drop_errno);
-    if (r.drop_call == 0) {
+    r.drop = DropToUid(kOtherUid, kOtherGid);
+    if (r.drop == 0) {
       msqid_ds ds{};
       r.stat = ::msgctl(id, IPC_STAT, &ds);
       r.stat_errno = errno;
@@ -1262,7 +1230,7 @@ TEST_F(SysvMsgTest, AnotherUidCannotRemoveOrRetuneEvenAWorldWritableQueue) {
   pipe.CloseWriteEnd();
   const Report r = ReadReport<Report>(pipe);
   EXPECT_TRUE(ExitedWithZero(other.Wait()));
-  if (r.drop_call != 0) SKIP_UNVERIFIED(DropFailure(r.drop_call, r.drop_errno));
+  if (r.drop != 0) SKIP_UNVERIFIED(DropFailure(r.drop));
 
   EXPECT_EQ(r.stat, 0) << "IPC_STAT: " << ErrnoName(r.stat_errno);
   EXPECT_EQ(r.set, -1);
