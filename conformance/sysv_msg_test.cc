@@ -44,6 +44,7 @@
 #include "conformance/harness/supervisor.h"
 #include "conformance/harness/syscall_matchers.h"
 #include "conformance/harness/task_state.h"
+#include "conformance/harness/transfer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/child_process.h"
@@ -1280,62 +1281,36 @@ TEST_F(SysvMsgTest, MsgCopyReadsByPositionWithoutRemoving) {
 
 constexpr size_t kTransferBytes = size_t{16} << 20;
 
-struct Transfer {
-  double seconds = 0;
-  size_t messages = 0;
-};
-
-double MegabytesPerSecond(const Transfer& t) {
-  return static_cast<double>(kTransferBytes) / 1e6 / t.seconds;
+double MegabytesPerSecond(const TransferResult& t) {
+  return t.MegabytesPerSecond(kTransferBytes);
 }
 
 // Sends `data` through a new queue in `message_bytes` messages to a child
 // that checks every byte against its own copy (inherited at fork). Timed
 // from the child's "ready" to its exit. msgsnd's msgbuf starts with the
 // type, so each message is copied into one first: a cost of the API.
-Transfer TransferThroughQueue(const std::vector<std::byte>& data,
-                              size_t message_bytes) {
+TransferResult TransferThroughQueue(const std::vector<std::byte>& data,
+                                    size_t message_bytes) {
   SysvMessageQueue q = SysvMessageQueue::Create();
   MessageBuffer out(message_bytes);
   out.set_type(1);
   MessageBuffer in(message_bytes);
-  ipc::Pipe ready = ipc::Pipe::Create(O_CLOEXEC);
   const int id = q.id();
-  const int ready_fd = ready.write_fd();
-  ChildProcess receiver = ChildProcess::Fork([&, id, ready_fd] {
-    if (::write(ready_fd, "r", 1) != 1) return 2;
-    size_t offset = 0;
-    while (offset < data.size()) {
-      const ssize_t n = ::msgrcv(id, in.get(), message_bytes, 0, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return ErrnoExit(errno);
-      const size_t got = static_cast<size_t>(n);
-      if (got == 0 || got > data.size() - offset) return 3;
-      if (std::memcmp(in.text(), data.data() + offset, got) != 0) return 4;
-      offset += got;
-    }
-    return 0;
-  });
-  ready.CloseWriteEnd();
-  std::byte byte;
-  ready.ReadExact(std::span(&byte, 1));
-  Transfer t;
-  const auto start = std::chrono::steady_clock::now();
-  for (size_t offset = 0; offset < data.size();) {
-    const size_t n = std::min(message_bytes, data.size() - offset);
-    std::memcpy(out.text(), data.data() + offset, n);
-    if (::msgsnd(id, out.get(), n, 0) != 0) {
-      if (errno == EINTR) continue;
-      ipc::ThrowErrno("msgsnd during the transfer");
-    }
-    offset += n;
-    ++t.messages;
-  }
-  const WaitStatus status = receiver.Wait();
-  t.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
-  EXPECT_TRUE(ExitedWithZero(status))
+  // msgrcv fills the msgbuf; its text is the receive buffer.
+  const TransferResult t = MeasureTransfer(
+      data, std::span(in.text(), message_bytes),
+      [&, id](std::span<std::byte>) {
+        return ::msgrcv(id, in.get(), message_bytes, 0, 0);
+      },
+      message_bytes,
+      [&, id](size_t offset, size_t n) {
+        std::memcpy(out.text(), data.data() + offset, n);
+        while (::msgsnd(id, out.get(), n, 0) != 0) {
+          if (errno != EINTR) ipc::ThrowErrno("msgsnd during the transfer");
+        }
+        return n;
+      });
+  EXPECT_TRUE(ExitedWithZero(t.receiver_status))
       << "queue transfer of " << message_bytes << "-byte messages";
   EXPECT_EQ(q.Stat().msg_qnum, 0u);
   return t;
@@ -1343,64 +1318,44 @@ Transfer TransferThroughQueue(const std::vector<std::byte>& data,
 
 // The same through a pipe whose capacity is set to at least `capacity`
 // (0: the default), in `chunk`-byte writes and capacity-sized reads.
-Transfer TransferThroughPipe(const std::vector<std::byte>& data,
-                             size_t capacity, size_t chunk) {
+TransferResult TransferThroughPipe(const std::vector<std::byte>& data,
+                                   size_t capacity, size_t chunk) {
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
   if (capacity != 0) pipe.SetCapacity(capacity);
   std::vector<std::byte> in(pipe.Capacity());
-  ipc::Pipe ready = ipc::Pipe::Create(O_CLOEXEC);
   const int read_fd = pipe.read_fd();
-  const int ready_fd = ready.write_fd();
-  ChildProcess reader = ChildProcess::Fork([&, read_fd, ready_fd] {
-    if (::write(ready_fd, "r", 1) != 1) return 2;
-    size_t offset = 0;
-    while (offset < data.size()) {
-      const ssize_t n = ::read(read_fd, in.data(), in.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return ErrnoExit(errno);
-      const size_t got = static_cast<size_t>(n);
-      if (got == 0 || got > data.size() - offset) return 3;
-      if (std::memcmp(in.data(), data.data() + offset, got) != 0) return 4;
-      offset += got;
-    }
-    return 0;
-  });
-  ready.CloseWriteEnd();
-  std::byte byte;
-  ready.ReadExact(std::span(&byte, 1));
-  Transfer t;
-  const auto start = std::chrono::steady_clock::now();
-  for (size_t offset = 0; offset < data.size(); offset += chunk) {
-    ipc::WriteAll(
-        pipe.write_fd(),
-        std::span(data).subspan(offset, std::min(chunk, data.size() - offset)));
-    ++t.messages;
-  }
-  const WaitStatus status = reader.Wait();
-  t.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
-  EXPECT_TRUE(ExitedWithZero(status)) << "pipe transfer";
+  const TransferResult t = MeasureTransfer(
+      data, in,
+      [read_fd](std::span<std::byte> buffer) {
+        return ::read(read_fd, buffer.data(), buffer.size());
+      },
+      chunk,
+      [&](size_t offset, size_t n) {
+        ipc::WriteAll(pipe.write_fd(), std::span(data).subspan(offset, n));
+        return n;
+      });
+  EXPECT_TRUE(ExitedWithZero(t.receiver_status)) << "pipe transfer";
   return t;
 }
 
 // The median of `rounds` runs of `transfer` (rates on a shared VM are
 // noisy; the median of a few is steadier than one).
 template <typename Run>
-Transfer MedianOf(int rounds, Run transfer) {
-  std::vector<Transfer> runs;
+TransferResult MedianOf(int rounds, Run transfer) {
+  std::vector<TransferResult> runs;
   for (int i = 0; i < rounds; ++i) runs.push_back(transfer());
-  std::sort(runs.begin(), runs.end(), [](const Transfer& a, const Transfer& b) {
-    return a.seconds < b.seconds;
-  });
+  std::sort(runs.begin(), runs.end(),
+            [](const TransferResult& a, const TransferResult& b) {
+              return a.seconds < b.seconds;
+            });
   return runs[runs.size() / 2];
 }
 
-void RecordTransfer(const std::string& name, const Transfer& t,
+void RecordTransfer(const std::string& name, const TransferResult& t,
                     size_t chunk_bytes, size_t buffer_bytes) {
   RecordMeasurement(name + "_chunk_bytes", chunk_bytes);
   RecordMeasurement(name + "_buffer_bytes", buffer_bytes);
-  RecordMeasurement(name + "_chunks", t.messages);
+  RecordMeasurement(name + "_chunks", t.units);
   RecordMeasurement(name + "_mb_per_s", MegabytesPerSecond(t));
 }
 
@@ -1421,9 +1376,9 @@ TEST_F(SysvMsgTest, SixteenMebibytesThroughAQueueAndThroughAPipe) {
   const size_t pipe_capacity = ipc::Pipe::Create().Capacity();
   RecordMeasurement("transfer_bytes", kTransferBytes);
 
-  const Transfer queue =
+  const TransferResult queue =
       MedianOf(kRounds, [&] { return TransferThroughQueue(data, msgmax); });
-  const Transfer pipe = MedianOf(
+  const TransferResult pipe = MedianOf(
       kRounds, [&] { return TransferThroughPipe(data, 0, pipe_capacity); });
   ASSERT_FALSE(HasFailure());
   RecordTransfer("sysv_default", queue, msgmax, msgmnb);
@@ -1438,9 +1393,9 @@ TEST_F(SysvMsgTest, SixteenMebibytesThroughAQueueAndThroughAPipe) {
     RecordTestProperty("raised_limits_not_measured", why);
     return;
   }
-  const Transfer raised_queue = MedianOf(
+  const TransferResult raised_queue = MedianOf(
       kRounds, [&] { return TransferThroughQueue(data, pipe_capacity); });
-  const Transfer raised_pipe = MedianOf(kRounds, [&] {
+  const TransferResult raised_pipe = MedianOf(kRounds, [&] {
     return TransferThroughPipe(data, raised_buffer, pipe_capacity);
   });
   RecordTransfer("sysv_raised", raised_queue, pipe_capacity, raised_buffer);

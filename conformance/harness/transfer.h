@@ -1,0 +1,63 @@
+// A bounded bulk transfer, timed: the parent sends a block of data in
+// chunks to a forked receiver that checks every byte it gets.
+//
+// The skeleton shared by the throughput measurements that set a queue
+// against a pipe (mq.not-for-big-data): the child signals readiness on a
+// pipe, the parent starts the clock, sends, and stops it when the child has
+// received and checked everything and exited. What moves the bytes (msgsnd /
+// msgrcv, write / read, ...) is supplied by the caller.
+#ifndef CONFORMANCE_HARNESS_TRANSFER_H_
+#define CONFORMANCE_HARNESS_TRANSFER_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <functional>
+#include <span>
+
+#include "ipc/child_process.h"
+
+namespace ipcproof {
+
+// The receiver's exit codes, one per failure point.
+inline constexpr int kTransferReadyFailed = 2;      // writing "ready" failed
+inline constexpr int kTransferBadChunkSize = 3;     // 0 bytes, or past the end
+inline constexpr int kTransferDataMismatch = 4;     // a byte differs
+inline constexpr int kTransferErrnoExitBase = 100;  // + min(errno, 150)
+
+struct TransferResult {
+  // How many times send_chunk was called.
+  size_t units = 0;
+  // From the receiver's "ready" to its exit (after it checked every byte).
+  double seconds = 0;
+  ipc::WaitStatus receiver_status{0};
+
+  // `bytes` / 10^6 / seconds.
+  double MegabytesPerSecond(size_t bytes) const;
+};
+
+// Receives one chunk into `buffer` (the `receive_buffer` given to
+// MeasureTransfer), leaving the bytes at its start; returns how many, or -1
+// with errno set. Runs in the forked child: raw syscalls only, no
+// allocation.
+using ReceiveChunk = std::function<ssize_t(std::span<std::byte> buffer)>;
+
+// Sends data[offset, offset + n) and returns the bytes sent (1 to n),
+// retrying EINTR itself; throws on an error. Runs in the parent.
+using SendChunk = std::function<size_t(size_t offset, size_t n)>;
+
+// Forks a receiver that writes one "ready" byte, then calls receive_chunk
+// until it has all of `data` (retrying EINTR), comparing each chunk with its
+// own copy of `data` (inherited at fork); it exits 0, or with one of the
+// kTransfer* codes. The parent waits for "ready", then sends `data` in
+// `send_chunk_size`-byte chunks (the last one shorter) and waits for the
+// receiver. `receive_buffer` is allocated by the caller, before the fork.
+TransferResult MeasureTransfer(std::span<const std::byte> data,
+                               std::span<std::byte> receive_buffer,
+                               const ReceiveChunk& receive_chunk,
+                               size_t send_chunk_size,
+                               const SendChunk& send_chunk);
+
+}  // namespace ipcproof
+
+#endif  // CONFORMANCE_HARNESS_TRANSFER_H_
