@@ -2076,13 +2076,13 @@ void RecordTransferRates(const std::string& prefix, size_t bytes, int rounds,
   size_t units = 0;
   for (int round = 0; round < rounds; ++round) {
     const TransferResult r = transfer();
-    rates.push_back(static_cast<double>(bytes) / (1 << 20) / r.seconds);
+    rates.push_back(r.MegabytesPerSecond(bytes));
     units = r.units;
   }
   std::sort(rates.begin(), rates.end());
-  RecordMeasurement(prefix + ".mib_per_second_median", rates[rates.size() / 2]);
-  RecordMeasurement(prefix + ".mib_per_second_min", rates.front());
-  RecordMeasurement(prefix + ".mib_per_second_max", rates.back());
+  RecordMeasurement(prefix + ".mb_per_s_median", rates[rates.size() / 2]);
+  RecordMeasurement(prefix + ".mb_per_s_min", rates.front());
+  RecordMeasurement(prefix + ".mb_per_s_max", rates.back());
   RecordMeasurement(prefix + ".units_per_transfer", units);
 }
 
