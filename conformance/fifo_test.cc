@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "conformance/harness/child_exit.h"
 #include "conformance/harness/claims.h"
 #include "conformance/harness/credentials.h"
 #include "conformance/harness/sandbox.h"
@@ -90,18 +91,6 @@ std::string ReadAvailable(int fd, size_t max) {
     throw std::system_error(errno, std::generic_category(), "read");
   }
   text.resize(static_cast<size_t>(n));
-  return text;
-}
-
-// Exit code of a child for "call failed with errno e": 100 + e, so the parent
-// can name the error (errno values used here are all below 100).
-int ExitCodeForErrno(int err) { return 100 + (err < 100 ? err : 99); }
-
-std::string DescribeChildExit(const WaitStatus& status) {
-  std::string text = status.ToString();
-  if (status.exited() && status.exit_code() >= 100) {
-    text += " (errno " + ErrnoName(status.exit_code() - 100) + ")";
-  }
   return text;
 }
 
@@ -205,7 +194,7 @@ TEST(FifoNodeTest, NodeOutlivesItsUsersAndCanBeReopened) {
     ChildProcess writer = ChildProcess::Fork([&] {
       // Blocking O_WRONLY: the parent's reader is open, so this returns.
       const int fd = ::open(fifo.path().c_str(), O_WRONLY);
-      if (fd < 0) return ExitCodeForErrno(errno);
+      if (fd < 0) return ErrnoExit(errno);
       if (::write(fd, message.data(), message.size()) !=
           static_cast<ssize_t>(message.size())) {
         return 2;
@@ -476,7 +465,7 @@ TEST(FifoUnrelatedTest, SiblingsOpeningByPathStreamMoreThanTheBuffer) {
 
   ChildProcess writer = ChildProcess::Fork([&] {
     const int fd = ::open(fifo.path().c_str(), O_WRONLY);
-    if (fd < 0) return ExitCodeForErrno(errno);
+    if (fd < 0) return ErrnoExit(errno);
     char chunk[1000];
     for (size_t done = 0; done < total;) {
       const size_t n = std::min(sizeof chunk, total - done);
@@ -489,7 +478,7 @@ TEST(FifoUnrelatedTest, SiblingsOpeningByPathStreamMoreThanTheBuffer) {
   });
   ChildProcess reader = ChildProcess::Fork([&] {
     const int fd = ::open(fifo.path().c_str(), O_RDONLY);
-    if (fd < 0) return ExitCodeForErrno(errno);
+    if (fd < 0) return ErrnoExit(errno);
     char chunk[777];
     size_t done = 0;
     for (;;) {
@@ -533,7 +522,7 @@ TEST(FifoUnrelatedTest, ProcessOfAnotherUidCommunicatesWhenModeAllows) {
   ChildProcess writer = ChildProcess::Fork([&] {
     if (DropToUid(kOtherUid, kOtherGid) != 0) return 2;
     const int fd = ::open(fifo.path().c_str(), O_WRONLY);
-    if (fd < 0) return ExitCodeForErrno(errno);
+    if (fd < 0) return ErrnoExit(errno);
     if (::write(fd, message.data(), message.size()) !=
         static_cast<ssize_t>(message.size())) {
       return 3;
@@ -635,7 +624,7 @@ TEST_P(FifoRendezvousTest, BlockingOpenWaitsUntilAnyPeerOpensTheOtherEnd) {
 
   ChildProcess waiter = ChildProcess::Fork([&] {
     const int fd = ::open(fifo.path().c_str(), c.waiter_flags);
-    if (fd < 0) return ExitCodeForErrno(errno);
+    if (fd < 0) return ErrnoExit(errno);
     char byte = 'w';
     if (waiter_reads) {
       if (::read(fd, &byte, 1) != 1) return 2;
@@ -753,7 +742,7 @@ TEST(FifoOpenTest, ThreeWritersAndTwoReadersShareOneFifo) {
     const int report_fd = reports.back().write_fd();
     readers.push_back(ChildProcess::Fork([&fifo, report_fd] {
       const int fd = ::open(fifo.path().c_str(), O_RDONLY);
-      if (fd < 0) return ExitCodeForErrno(errno);
+      if (fd < 0) return ErrnoExit(errno);
       ReaderCounts counts{};
       char buffer[4096];
       for (;;) {
@@ -785,7 +774,7 @@ TEST(FifoOpenTest, ThreeWritersAndTwoReadersShareOneFifo) {
   for (int w = 0; w < kWriters; ++w) {
     writers.push_back(ChildProcess::Fork([&fifo, w] {
       const int fd = ::open(fifo.path().c_str(), O_WRONLY);
-      if (fd < 0) return ExitCodeForErrno(errno);
+      if (fd < 0) return ErrnoExit(errno);
       char record[kRecord];
       for (char& b : record) b = static_cast<char>('A' + w);
       for (size_t i = 0; i < kRecordsPerWriter; ++i) {
@@ -910,11 +899,11 @@ TEST_P(FifoOpenInterruptTest, BlockedOpenAndSignalHandler) {
     if (::sigaction(SIGUSR1, &action, nullptr) != 0) return 10;
     const int fd = ::open(fifo.path().c_str(), c.waiter_flags);
     if (c.sa_restart) {
-      if (fd < 0) return ExitCodeForErrno(errno);
+      if (fd < 0) return ErrnoExit(errno);
       return g_handler_runs == 1 ? 0 : 11;
     }
     if (fd >= 0) return 12;
-    if (errno != EINTR) return ExitCodeForErrno(errno);
+    if (errno != EINTR) return ErrnoExit(errno);
     return g_handler_runs == 1 ? 0 : 11;
   });
   report.CloseWriteEnd();  // EOF on report if the child dies unannounced
@@ -974,11 +963,11 @@ TEST_P(FifoReaderWithoutWriterTest, ReadReturnsEndOfFileAtOnce) {
   const Fifo fifo = MakeFifo();
   ChildProcess reader = ChildProcess::Fork([&] {
     const int fd = ::open(fifo.path().c_str(), O_RDONLY | O_NONBLOCK);
-    if (fd < 0) return ExitCodeForErrno(errno);
+    if (fd < 0) return ErrnoExit(errno);
     if (make_blocking && ::fcntl(fd, F_SETFL, O_RDONLY) != 0) return 2;
     char byte;
     const ssize_t n = ::read(fd, &byte, 1);
-    if (n < 0) return ExitCodeForErrno(errno);
+    if (n < 0) return ErrnoExit(errno);
     return n == 0 ? 0 : 3;
   });
   ASSERT_TRUE(WaitUntilExited(reader.pid()));
@@ -1096,7 +1085,7 @@ TEST(FifoCreateTest, MkfifoInADirectoryWithoutWritePermissionFailsEacces) {
     if (DropToUid(kOtherUid, kOtherGid) != 0) return 2;
     if (::access(dir.path().c_str(), X_OK) != 0) return 3;
     if (::mkfifo(path.c_str(), 0600) == 0) return 4;
-    return errno == EACCES ? 0 : ExitCodeForErrno(errno);
+    return errno == EACCES ? 0 : ErrnoExit(errno);
   });
   const WaitStatus status = child.Wait();
   EXPECT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);

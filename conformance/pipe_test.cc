@@ -47,6 +47,7 @@
 #include <thread>
 #include <vector>
 
+#include "conformance/harness/child_exit.h"
 #include "conformance/harness/claims.h"
 #include "conformance/harness/sandbox.h"
 #include "conformance/harness/syscall_matchers.h"
@@ -89,11 +90,6 @@ size_t PowerOfTwoPagesAtLeast(size_t bytes) {
   size_t rounded = 1;
   while (rounded < pages) rounded *= 2;
   return rounded * page;
-}
-
-::testing::AssertionResult ExitedWithZero(const ipc::WaitStatus& status) {
-  if (status.ExitedWith(0)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "child " << status.ToString();
 }
 
 struct stat StatOrThrow(int fd) {

@@ -14,8 +14,8 @@
 // mq_timedreceive, the system calls glibc's mq_send and mq_receive make:
 // mq_overview(7), "Library interfaces and system calls"), never by sleeping.
 // Children do only async-signal-safe work and report through their exit
-// code: a distinct code per failure point, 100 + errno where an errno says
-// more.
+// code: a distinct code per failure point, ErrnoExit (harness/child_exit.h)
+// where an errno says more.
 #include <fcntl.h>
 #include <limits.h>
 #include <mqueue.h>
@@ -43,6 +43,7 @@
 #include <system_error>
 #include <vector>
 
+#include "conformance/harness/child_exit.h"
 #include "conformance/harness/claims.h"
 #include "conformance/harness/credentials.h"
 #include "conformance/harness/sandbox.h"
@@ -179,21 +180,6 @@ bool HasSysResourceCapability() {
   }
   return false;  // every hard limit is infinite: nothing to decide by
 }
-
-::testing::AssertionResult ExitedWithZero(const WaitStatus& status) {
-  if (status.ExitedWith(0)) return ::testing::AssertionSuccess();
-  ::testing::AssertionResult failure = ::testing::AssertionFailure();
-  failure << "child " << status.ToString();
-  if (status.exited() && status.exit_code() >= 100 &&
-      status.exit_code() < 200) {
-    failure << " (100 + errno: " << ErrnoName(status.exit_code() - 100) << ")";
-  }
-  return failure;
-}
-
-// Exit code for "the call failed with errno": 100 + errno (all errno values
-// that matter here are below 100).
-int ErrnoExit() { return 100 + (errno < 100 ? errno : 99); }
 
 // Sends one message with a raw mq_send, asserting success.
 void SendRaw(mqd_t mqd, std::string_view data, unsigned priority = 0) {
@@ -1302,7 +1288,7 @@ class PosixMqNotifyTest : public PosixMqTest {
   }
   void TearDown() override { blocked_.reset(); }
 
-  // A child's attempt to register for notification: 0 or 100 + errno.
+  // A child's attempt to register for notification: 0 or ErrnoExit.
   static int RegisterInChild(mqd_t mqd) {
     const sigevent event = SignalEvent();
     return ::mq_notify(mqd, &event) == 0 ? 0 : ErrnoExit();
@@ -1404,7 +1390,7 @@ TEST_F(PosixMqNotifyTest, SecondRegistrationFailsEbusy) {
   ChildProcess other =
       ChildProcess::Fork([&] { return RegisterInChild(queue.descriptor()); });
   const WaitStatus status = other.Wait();
-  EXPECT_TRUE(status.ExitedWith(100 + EBUSY))
+  EXPECT_TRUE(status.ExitedWith(ErrnoExit(EBUSY)))
       << ExitedWithZero(status).message();
 
   EXPECT_THAT(::mq_notify(queue.descriptor(), &event),
@@ -1416,7 +1402,7 @@ TEST_F(PosixMqNotifyTest, SecondRegistrationFailsEbusy) {
     return RegisterInChild(queue.descriptor());  // still the parent's
   });
   const WaitStatus unregistered = unregisters.Wait();
-  EXPECT_TRUE(unregistered.ExitedWith(100 + EBUSY))
+  EXPECT_TRUE(unregistered.ExitedWith(ErrnoExit(EBUSY)))
       << ExitedWithZero(unregistered).message();
 
   ASSERT_THAT(::mq_notify(queue.descriptor(), nullptr), SyscallSucceeds());
@@ -1476,7 +1462,7 @@ TEST_F(PosixMqNotifyTest, ClosingAnyDescriptorOfTheQueueEndsTheRegistration) {
   ChildProcess probe =
       ChildProcess::Fork([&] { return RegisterInChild(queue.descriptor()); });
   const WaitStatus still_registered = probe.Wait();
-  EXPECT_TRUE(still_registered.ExitedWith(100 + EBUSY))
+  EXPECT_TRUE(still_registered.ExitedWith(ErrnoExit(EBUSY)))
       << "a child's close removed the parent's registration: "
       << still_registered.ToString();
 
@@ -1504,7 +1490,7 @@ TEST_F(PosixMqNotifyTest, SigevNoneHoldsTheRegistrationUntilAMessageArrives) {
   ChildProcess before =
       ChildProcess::Fork([&] { return RegisterInChild(queue.descriptor()); });
   const WaitStatus busy = before.Wait();
-  EXPECT_TRUE(busy.ExitedWith(100 + EBUSY)) << busy.ToString();
+  EXPECT_TRUE(busy.ExitedWith(ErrnoExit(EBUSY))) << busy.ToString();
 
   SendRaw(queue.descriptor(), "arrives");
   EXPECT_FALSE(TakePendingSignal(kNotifySignal).has_value());

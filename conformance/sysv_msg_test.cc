@@ -11,7 +11,7 @@
 // Blocking is proven from /proc (WaitUntilBlockedIn), never by sleeping.
 // Forked children make only async-signal-safe calls (buffers are allocated
 // before the fork) and report through their exit code, a distinct code per
-// failure point (100 + errno for "the call failed with this errno"), or
+// failure point (ErrnoExit from harness/child_exit.h when a call failed), or
 // through a pipe. ipc::SysvMessageQueue sets queues up; where a test asserts
 // on what msgsnd/msgrcv/msgctl return, it calls them raw, because the
 // wrapper retries EINTR and turns ENOMSG into an empty optional.
@@ -38,6 +38,7 @@
 #include <system_error>
 #include <vector>
 
+#include "conformance/harness/child_exit.h"
 #include "conformance/harness/claims.h"
 #include "conformance/harness/credentials.h"
 #include "conformance/harness/sandbox.h"
@@ -224,24 +225,6 @@ size_t LargestDivisorAtMost(size_t n, size_t limit) {
 // ---------------------------------------------------------------------------
 // Children.
 
-// "exited with status 104 (errno EINTR (...))" for the 100 + errno codes.
-std::string Describe(const WaitStatus& status) {
-  std::string text = status.ToString();
-  if (status.exited() && status.exit_code() >= 100 &&
-      status.exit_code() != ChildProcess::kBodyThrew) {
-    text +=
-        " (the call failed with " + ErrnoName(status.exit_code() - 100) + ")";
-  }
-  return text;
-}
-
-::testing::AssertionResult ExitedWithZero(const WaitStatus& status) {
-  if (status.ExitedWith(0)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "child " << Describe(status);
-}
-
-int ErrnoExit(int err) { return 100 + std::min(err, 150); }
-
 // Writes a plain struct to a pipe from a child (async-signal-safe).
 template <typename Report>
 bool WriteReport(int fd, const Report& report) {
@@ -313,7 +296,7 @@ void PrintTo(Side side, std::ostream* os) { *os << SideName(side); }
 // empty queue, or msgsnd of one byte on a full one — and exits 0 when that
 // call fails with `want_errno` (and, with `handler_flags`, after a SIGUSR1
 // handler installed with those sa_flags ran). Exit codes: 10 sigaction
-// failed, 11 the call succeeded, 12 the handler never ran, 100 + errno.
+// failed, 11 the call succeeded, 12 the handler never ran, ErrnoExit.
 ChildProcess ForkBlockedCall(int id, Side side, int want_errno,
                              std::optional<int> handler_flags) {
   return ChildProcess::Fork([=] {

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "conformance/harness/child_exit.h"
 #include "conformance/harness/claims.h"
 #include "conformance/harness/sandbox.h"
 #include "conformance/harness/supervisor.h"
@@ -333,6 +334,30 @@ TEST(TaskStateTest, NamesSystemCallsFromTheKernelHeaders) {
   EXPECT_EQ(SyscallName(SYS_msgrcv), "msgrcv");
   EXPECT_EQ(SyscallName(SYS_mq_timedreceive), "mq_timedreceive");
   EXPECT_EQ(SyscallName(-5), "syscall_-5");
+}
+
+// --- Child exit codes -----------------------------------------------------
+
+// A child that reports a failed call through its exit code is described
+// with the errno's name; a plain failure code is left as it is.
+TEST(ChildExitTest, NamesTheErrnoAChildReportedThroughItsExitCode) {
+  CLAIM("harness.child-exit");
+  ipc::ChildProcess failed_open = ipc::ChildProcess::Fork([] {
+    return ::open("/nonexistent/ipcproof", O_RDONLY) < 0 ? ErrnoExit() : 0;
+  });
+  const ipc::WaitStatus status = failed_open.Wait();
+  EXPECT_TRUE(status.ExitedWith(ErrnoExit(ENOENT))) << status.ToString();
+  EXPECT_THAT(DescribeChildExit(status), ::testing::HasSubstr("ENOENT"));
+  const ::testing::AssertionResult zero = ExitedWithZero(status);
+  EXPECT_FALSE(zero);
+  EXPECT_THAT(zero.message(), ::testing::HasSubstr("ENOENT"));
+
+  ipc::ChildProcess plain = ipc::ChildProcess::Fork([] { return 3; });
+  const ipc::WaitStatus plain_status = plain.Wait();
+  EXPECT_EQ(DescribeChildExit(plain_status), plain_status.ToString());
+  EXPECT_TRUE(ExitedWithZero(ipc::ChildProcess::Fork([] { return 0; }).Wait()));
+  // The largest errno still fits an exit status.
+  EXPECT_LE(ErrnoExit(EHWPOISON), 255);
 }
 
 // --- Claims and matchers --------------------------------------------------

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "conformance/harness/child_exit.h"
 #include "ipc/child_process.h"
 #include "ipc/error.h"
 #include "ipc/pipe.h"
@@ -36,7 +37,7 @@ TransferResult MeasureTransfer(std::span<const std::byte> data,
     while (offset < data.size()) {
       const ssize_t n = receive_chunk(receive_buffer);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return kTransferErrnoExitBase + std::min(errno, 150);
+      if (n < 0) return ErrnoExit(errno);
       const size_t got = static_cast<size_t>(n);
       if (got == 0 || got > data.size() - offset) return kTransferBadChunkSize;
       if (std::memcmp(receive_buffer.data(), data.data() + offset, got) != 0) {

@@ -20,10 +20,10 @@
 namespace ipcproof {
 
 // The receiver's exit codes, one per failure point.
-inline constexpr int kTransferReadyFailed = 2;      // writing "ready" failed
-inline constexpr int kTransferBadChunkSize = 3;     // 0 bytes, or past the end
-inline constexpr int kTransferDataMismatch = 4;     // a byte differs
-inline constexpr int kTransferErrnoExitBase = 100;  // + min(errno, 150)
+inline constexpr int kTransferReadyFailed = 2;   // writing "ready" failed
+inline constexpr int kTransferBadChunkSize = 3;  // 0 bytes, or past the end
+inline constexpr int kTransferDataMismatch = 4;  // a byte differs
+// A failed receive: ErrnoExit(errno) (harness/child_exit.h).
 
 struct TransferResult {
   // How many times send_chunk was called.
