@@ -47,6 +47,7 @@
 #include <thread>
 #include <vector>
 
+#include "conformance/harness/bytes.h"
 #include "conformance/harness/child_exit.h"
 #include "conformance/harness/claims.h"
 #include "conformance/harness/sandbox.h"
@@ -176,31 +177,6 @@ class ScopedSignalIgnored {
   int signal_;
   struct sigaction previous_ {};
 };
-
-// Writes `chunk`-byte writes to a non-blocking descriptor until the kernel
-// says EAGAIN; returns the bytes accepted (a last partial write included).
-size_t FillUntilEagain(int fd, size_t chunk) {
-  std::vector<char> data(chunk, 'f');
-  size_t total = 0;
-  for (;;) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n > 0) {
-      total += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EAGAIN) return total;
-    if (n < 0 && errno == EINTR) continue;
-    ipc::ThrowErrno("write while filling a pipe");
-  }
-}
-
-std::vector<char> Pattern(size_t size, unsigned seed) {
-  std::vector<char> data(size);
-  for (size_t i = 0; i < size; ++i) {
-    data[i] = static_cast<char>((i * 31 + seed) % 251);
-  }
-  return data;
-}
 
 std::string ReadAvailable(int fd, size_t max) {
   std::string text(max, '\0');
@@ -733,11 +709,12 @@ TEST_P(PipeSemanticsTest, CapacityIsWhatPageSizedWritesCanFill) {
   PipeLike channel = MakeChannel();
   const size_t capacity = channel.pipe().Capacity();
   ipc::SetNonBlocking(channel.write_fd(), true);
-  EXPECT_EQ(FillUntilEagain(channel.write_fd(), PageSize()), capacity);
+  EXPECT_EQ(WriteUntilEagain(channel.write_fd(), PageSize()).bytes, capacity);
 
   PipeLike fresh = MakeChannel();
   ipc::SetNonBlocking(fresh.write_fd(), true);
-  const size_t with_small_writes = FillUntilEagain(fresh.write_fd(), 1000);
+  const size_t with_small_writes =
+      WriteUntilEagain(fresh.write_fd(), 1000).bytes;
   EXPECT_LE(with_small_writes, capacity);
   EXPECT_GT(with_small_writes, 0u);
   RecordMeasurement("capacity_bytes", capacity);
@@ -757,7 +734,8 @@ TEST_P(PipeSemanticsTest, CapacityCanBeRaisedToPipeMaxSize) {
       SyscallSucceedsWithValue(static_cast<int>(max_size)));
   EXPECT_EQ(channel.pipe().Capacity(), max_size);
   ipc::SetNonBlocking(channel.write_fd(), true);
-  EXPECT_EQ(FillUntilEagain(channel.write_fd(), 16 * PageSize()), max_size);
+  EXPECT_EQ(WriteUntilEagain(channel.write_fd(), 16 * PageSize()).bytes,
+            max_size);
 }
 
 // fcntl(2): "Attempts by an unprivileged process to set the pipe capacity
@@ -940,7 +918,7 @@ TEST_P(PipeNonBlockingTest, WriteOnFullPipeFailsEagain) {
   CLAIM("pipe.blocks");
   PipeLike channel = MakeChannel();
   const size_t capacity = channel.pipe().Capacity();
-  EXPECT_EQ(FillUntilEagain(channel.write_fd(), PageSize()), capacity);
+  EXPECT_EQ(WriteUntilEagain(channel.write_fd(), PageSize()).bytes, capacity);
   EXPECT_THAT(::write(channel.write_fd(), "x", 1),
               SyscallFailsWithErrno(EAGAIN));
   const std::vector<char> big(2 * kPipeBuf, 'b');

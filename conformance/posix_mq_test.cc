@@ -43,6 +43,7 @@
 #include <system_error>
 #include <vector>
 
+#include "conformance/harness/bytes.h"
 #include "conformance/harness/child_exit.h"
 #include "conformance/harness/claims.h"
 #include "conformance/harness/credentials.h"
@@ -209,14 +210,6 @@ bool RealtimeHasReached(const timespec& deadline) {
   ::clock_gettime(CLOCK_REALTIME, &now);
   return now.tv_sec > deadline.tv_sec ||
          (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec);
-}
-
-std::vector<char> Pattern(size_t size, unsigned seed) {
-  std::vector<char> data(size);
-  for (size_t i = 0; i < size; ++i) {
-    data[i] = static_cast<char>((i * 131 + seed + i / 4093) % 251);
-  }
-  return data;
 }
 
 // Unlinks a queue name on scope exit: for queues made with raw mq_open,
@@ -1947,21 +1940,6 @@ long FillQueueUntilEagain(mqd_t mqd, size_t size) {
   return accepted;
 }
 
-// Writes to a non-blocking pipe until EAGAIN; the bytes accepted.
-size_t FillPipeUntilEagain(int fd) {
-  const std::vector<char> chunk(PIPE_BUF, 'p');
-  size_t total = 0;
-  for (;;) {
-    const ssize_t n = ::write(fd, chunk.data(), chunk.size());
-    if (n > 0) {
-      total += static_cast<size_t>(n);
-      continue;
-    }
-    if (errno == EAGAIN) return total;
-    ipc::ThrowErrno("write while filling a pipe");
-  }
-}
-
 // The note says queues solve the pipes' blocking (消息队列就能够解决这个问题).
 // What a writer can leave behind with no reader before it would block:
 // a default queue takes min(msg_default, msg_max) messages however small
@@ -1987,7 +1965,7 @@ TEST_F(PosixMqTest, DefaultQueueBuffersMessagesNotBytesUnlikeADefaultPipe) {
   EXPECT_EQ(full_count, sysctls.default_maxmsg());
 
   ipc::Pipe pipe = ipc::Pipe::Create(O_NONBLOCK | O_CLOEXEC);
-  const size_t pipe_bytes = FillPipeUntilEagain(pipe.write_fd());
+  const size_t pipe_bytes = WriteUntilEagain(pipe.write_fd(), PIPE_BUF).bytes;
   EXPECT_EQ(pipe_bytes, pipe.Capacity());
 
   RecordMeasurement("queue.messages_accepted_1_byte", small_count);

@@ -38,6 +38,7 @@
 #include <system_error>
 #include <vector>
 
+#include "conformance/harness/bytes.h"
 #include "conformance/harness/child_exit.h"
 #include "conformance/harness/claims.h"
 #include "conformance/harness/credentials.h"
@@ -136,19 +137,6 @@ class MessageBuffer {
   std::vector<std::byte> storage_;
 };
 
-// Byte `offset` of the test data: a multiplicative hash of the offset, so a
-// lost, repeated or reordered chunk shows up as a mismatch.
-std::byte StreamByte(size_t offset) {
-  return static_cast<std::byte>((static_cast<uint32_t>(offset) * 2654435761u) >>
-                                24);
-}
-
-std::vector<std::byte> StreamBytes(size_t n) {
-  std::vector<std::byte> data(n);
-  for (size_t i = 0; i < n; ++i) data[i] = StreamByte(i);
-  return data;
-}
-
 // ---------------------------------------------------------------------------
 // Limits and filling.
 
@@ -192,24 +180,6 @@ Filled FillQueue(int id, size_t chunk) {
     }
     if (errno == EAGAIN) return filled;
     if (errno != EINTR) ipc::ThrowErrno("msgsnd while filling a queue");
-  }
-}
-
-// write(2) of `chunk` bytes to a non-blocking descriptor until EAGAIN;
-// returns the bytes and the successful writes (a partial one included).
-Filled FillPipe(int fd, size_t chunk) {
-  std::vector<char> data(chunk, 'p');
-  Filled filled;
-  for (;;) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n > 0) {
-      filled.bytes += static_cast<size_t>(n);
-      ++filled.messages;
-      continue;
-    }
-    if (n < 0 && errno == EAGAIN) return filled;
-    if (n < 0 && errno == EINTR) continue;
-    ipc::ThrowErrno("write while filling a pipe");
   }
 }
 
@@ -731,7 +701,8 @@ TEST_F(SysvMsgTest, RaisingMsgmaxAndMsgmnbLetsALargerMessageThrough) {
   SysvMessageQueue old_queue = SysvMessageQueue::Create();
   MessageBuffer message(big);
   message.set_type(1);
-  const std::vector<std::byte> data = StreamBytes(big);
+  const std::vector<char> pattern = Pattern(big, 0);
+  const std::span<const std::byte> data = std::as_bytes(std::span(pattern));
   std::copy(data.begin(), data.end(), message.text());
 
   EXPECT_THAT(::msgsnd(old_queue.id(), message.get(), big, IPC_NOWAIT),
@@ -859,10 +830,10 @@ TEST_F(SysvMsgTest, DefaultQueueAndDefaultPipeAcceptWhatTheirLimitsSay) {
 
   ipc::Pipe pipe = ipc::Pipe::Create(O_NONBLOCK);
   const size_t capacity = pipe.Capacity();
-  const Filled piped = FillPipe(pipe.write_fd(), chunk);
+  const WritesAccepted piped = WriteUntilEagain(pipe.write_fd(), chunk);
   EXPECT_EQ(piped.bytes, capacity);
   ipc::Pipe byte_pipe = ipc::Pipe::Create(O_NONBLOCK);
-  const Filled piped_bytes = FillPipe(byte_pipe.write_fd(), 1);
+  const WritesAccepted piped_bytes = WriteUntilEagain(byte_pipe.write_fd(), 1);
 
   RecordMeasurement("sysv_message_bytes", chunk);
   RecordMeasurement("sysv_queue_bytes_accepted", queue.bytes);
@@ -870,7 +841,7 @@ TEST_F(SysvMsgTest, DefaultQueueAndDefaultPipeAcceptWhatTheirLimitsSay) {
   RecordMeasurement("sysv_one_byte_messages_accepted", one_byte.messages);
   RecordMeasurement("pipe_capacity_bytes", capacity);
   RecordMeasurement("pipe_bytes_accepted", piped.bytes);
-  RecordMeasurement("pipe_one_byte_writes_accepted", piped_bytes.messages);
+  RecordMeasurement("pipe_one_byte_writes_accepted", piped_bytes.writes);
   RecordMeasurement(
       "queue_to_pipe_bytes_ratio",
       static_cast<double>(queue.bytes) / static_cast<double>(piped.bytes));
@@ -1272,7 +1243,7 @@ double MegabytesPerSecond(const TransferResult& t) {
 // that checks every byte against its own copy (inherited at fork). Timed
 // from the child's "ready" to its exit. msgsnd's msgbuf starts with the
 // type, so each message is copied into one first: a cost of the API.
-TransferResult TransferThroughQueue(const std::vector<std::byte>& data,
+TransferResult TransferThroughQueue(std::span<const std::byte> data,
                                     size_t message_bytes) {
   SysvMessageQueue q = SysvMessageQueue::Create();
   MessageBuffer out(message_bytes);
@@ -1301,7 +1272,7 @@ TransferResult TransferThroughQueue(const std::vector<std::byte>& data,
 
 // The same through a pipe whose capacity is set to at least `capacity`
 // (0: the default), in `chunk`-byte writes and capacity-sized reads.
-TransferResult TransferThroughPipe(const std::vector<std::byte>& data,
+TransferResult TransferThroughPipe(std::span<const std::byte> data,
                                    size_t capacity, size_t chunk) {
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
   if (capacity != 0) pipe.SetCapacity(capacity);
@@ -1314,7 +1285,7 @@ TransferResult TransferThroughPipe(const std::vector<std::byte>& data,
       },
       chunk,
       [&](size_t offset, size_t n) {
-        ipc::WriteAll(pipe.write_fd(), std::span(data).subspan(offset, n));
+        ipc::WriteAll(pipe.write_fd(), data.subspan(offset, n));
         return n;
       });
   EXPECT_TRUE(ExitedWithZero(t.receiver_status)) << "pipe transfer";
@@ -1353,7 +1324,8 @@ TEST_F(SysvMsgTest, SixteenMebibytesThroughAQueueAndThroughAPipe) {
   CLAIM("mq.not-for-big-data");
   SetTestTimeout(std::chrono::seconds(120));
   constexpr int kRounds = 3;
-  const std::vector<std::byte> data = StreamBytes(kTransferBytes);
+  const std::vector<char> pattern = Pattern(kTransferBytes, 0);
+  const std::span<const std::byte> data = std::as_bytes(std::span(pattern));
   const size_t msgmax = Msgmax();
   const size_t msgmnb = Msgmnb();
   const size_t pipe_capacity = ipc::Pipe::Create().Capacity();
