@@ -67,6 +67,7 @@ using ::ipc::ChildProcess;
 using ::ipc::PosixMessage;
 using ::ipc::PosixMessageQueue;
 using ::ipc::PosixQueueAttributes;
+using ::ipc::RealtimeDeadlineFromNow;
 using ::ipc::WaitStatus;
 
 constexpr mqd_t kNoQueue = static_cast<mqd_t>(-1);
@@ -191,18 +192,6 @@ void SendRaw(mqd_t mqd, std::string_view data, unsigned priority = 0) {
 
 long CurrentMessages(const PosixMessageQueue& queue) {
   return queue.Attributes().mq_curmsgs;
-}
-
-// An absolute CLOCK_REALTIME time `offset` from now (mq_timedsend(3): "an
-// absolute timeout in seconds and nanoseconds since the Epoch").
-timespec RealtimeFromNow(std::chrono::nanoseconds offset) {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  const auto total = std::chrono::seconds(now.tv_sec) +
-                     std::chrono::nanoseconds(now.tv_nsec) + offset;
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(total);
-  return timespec{static_cast<time_t>(seconds.count()),
-                  static_cast<long>((total - seconds).count())};
 }
 
 bool RealtimeHasReached(const timespec& deadline) {
@@ -614,7 +603,7 @@ TEST_P(PosixMqShapeTest, FullQueueFailsEagainForANonBlockingDescription) {
   }
   EXPECT_THAT(::mq_send(nonblocking.descriptor(), "g", 1, 0),
               SyscallFailsWithErrno(EAGAIN));
-  const timespec later = RealtimeFromNow(std::chrono::seconds(10));
+  const timespec later = RealtimeDeadlineFromNow(std::chrono::seconds(10));
   EXPECT_THAT(::mq_timedsend(nonblocking.descriptor(), "g", 1, 0, &later),
               SyscallFailsWithErrno(EAGAIN));
   EXPECT_EQ(CurrentMessages(queue), maxmsg);
@@ -695,7 +684,7 @@ TEST_P(PosixMqShapeTest, EmptyQueueFailsEagainForANonBlockingDescription) {
   EXPECT_THAT(
       ::mq_receive(queue.descriptor(), buffer.data(), buffer.size(), nullptr),
       SyscallFailsWithErrno(EAGAIN));
-  const timespec later = RealtimeFromNow(std::chrono::seconds(10));
+  const timespec later = RealtimeDeadlineFromNow(std::chrono::seconds(10));
   EXPECT_THAT(::mq_timedreceive(queue.descriptor(), buffer.data(),
                                 buffer.size(), nullptr, &later),
               SyscallFailsWithErrno(EAGAIN));
@@ -712,13 +701,13 @@ TEST_P(PosixMqShapeTest, TimedReceiveOnAnEmptyQueueFailsEtimedout) {
   const size_t msgsize = static_cast<size_t>(queue.Attributes().mq_msgsize);
   std::vector<char> buffer(msgsize);
 
-  const timespec past = RealtimeFromNow(-std::chrono::seconds(1));
+  const timespec past = RealtimeDeadlineFromNow(-std::chrono::seconds(1));
   EXPECT_THAT(::mq_timedreceive(queue.descriptor(), buffer.data(),
                                 buffer.size(), nullptr, &past),
               SyscallFailsWithErrno(ETIMEDOUT));
 
   const auto start = std::chrono::steady_clock::now();
-  const timespec soon = RealtimeFromNow(std::chrono::milliseconds(20));
+  const timespec soon = RealtimeDeadlineFromNow(std::chrono::milliseconds(20));
   EXPECT_THAT(::mq_timedreceive(queue.descriptor(), buffer.data(),
                                 buffer.size(), nullptr, &soon),
               SyscallFailsWithErrno(ETIMEDOUT));
@@ -738,10 +727,10 @@ TEST_P(PosixMqShapeTest, TimedSendOnAFullQueueFailsEtimedout) {
   const long maxmsg = queue.Attributes().mq_maxmsg;
   for (long i = 0; i < maxmsg; ++i) SendRaw(queue.descriptor(), "f");
 
-  const timespec past = RealtimeFromNow(-std::chrono::seconds(1));
+  const timespec past = RealtimeDeadlineFromNow(-std::chrono::seconds(1));
   EXPECT_THAT(::mq_timedsend(queue.descriptor(), "x", 1, 0, &past),
               SyscallFailsWithErrno(ETIMEDOUT));
-  const timespec soon = RealtimeFromNow(std::chrono::milliseconds(20));
+  const timespec soon = RealtimeDeadlineFromNow(std::chrono::milliseconds(20));
   EXPECT_THAT(::mq_timedsend(queue.descriptor(), "x", 1, 0, &soon),
               SyscallFailsWithErrno(ETIMEDOUT));
   EXPECT_TRUE(RealtimeHasReached(soon)) << "timed out before the deadline";

@@ -24,18 +24,17 @@ void CheckAccessFlags(int flags, const char* where) {
                 "flags may only add O_NONBLOCK and O_CLOEXEC");
 }
 
-// An absolute CLOCK_REALTIME time `timeout` from now (mq_timedsend(3)).
-timespec DeadlineFromNow(std::chrono::nanoseconds timeout) {
+}  // namespace
+
+timespec RealtimeDeadlineFromNow(std::chrono::nanoseconds offset) {
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
   const auto total = std::chrono::seconds(now.tv_sec) +
-                     std::chrono::nanoseconds(now.tv_nsec) + timeout;
+                     std::chrono::nanoseconds(now.tv_nsec) + offset;
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(total);
   return timespec{static_cast<time_t>(seconds.count()),
                   static_cast<long>((total - seconds).count())};
 }
-
-}  // namespace
 
 void PosixMessageQueue::CheckName(std::string_view name) {
   constexpr const char* kWhere = "PosixMessageQueue name";
@@ -167,7 +166,7 @@ bool PosixMessageQueue::TimedSend(std::string_view data, unsigned priority,
   CheckArgument(static_cast<long>(data.size()) <= message_size_,
                 "PosixMessageQueue::TimedSend",
                 "message exceeds the queue's mq_msgsize");
-  const timespec deadline = DeadlineFromNow(timeout);
+  const timespec deadline = RealtimeDeadlineFromNow(timeout);
   while (::mq_timedsend(mqd_, data.data(), data.size(), priority, &deadline) !=
          0) {
     const int err = errno;
@@ -196,7 +195,7 @@ PosixMessage PosixMessageQueue::Receive() {
 std::optional<PosixMessage> PosixMessageQueue::TimedReceive(
     std::chrono::nanoseconds timeout) {
   std::vector<char> buffer(static_cast<size_t>(message_size_));
-  const timespec deadline = DeadlineFromNow(timeout);
+  const timespec deadline = RealtimeDeadlineFromNow(timeout);
   PosixMessage message;
   for (;;) {
     const ssize_t n = ::mq_timedreceive(mqd_, buffer.data(), buffer.size(),

@@ -25,6 +25,11 @@ struct PosixQueueAttributes {
   long max_message_size = 0;  // mq_msgsize
 };
 
+// The absolute CLOCK_REALTIME time `offset` from now (negative: in the
+// past), the form mq_timedsend(3) and mq_timedreceive(3) take ("seconds and
+// nanoseconds since the Epoch").
+timespec RealtimeDeadlineFromNow(std::chrono::nanoseconds offset);
+
 // One received message.
 struct PosixMessage {
   std::string data;  // bytes, not text: may hold NULs
