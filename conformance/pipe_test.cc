@@ -6,9 +6,9 @@
 // semantics") are tested once, in fixtures parameterised over how the
 // channel is made (pipe_end.h): PipeLike/PipeSemanticsTest.*/AnonymousPipe
 // and .../NamedPipe for blocking ends, PipeLike/PipeNonBlockingTest.* for
-// O_NONBLOCK ends. What only an anonymous pipe has (the fd pair, fork
-// inheritance, pipefs, the shell's "|", packet mode, splice) is in
-// AnonymousPipeTest.
+// O_NONBLOCK ends, PipeLike/PipeEitherModeTest.* for what both modes share.
+// What only an anonymous pipe has (the fd pair, fork inheritance, pipefs, the
+// shell's "|", packet mode, splice) is in AnonymousPipeTest.
 //
 // Blocking is proven from /proc (WaitUntilBlockedIn), never by sleeping;
 // children do only async-signal-safe work and report through their exit
@@ -512,18 +512,6 @@ TEST_P(PipeSemanticsTest, NonBlockingFlagTurnsBlockingIntoEagain) {
               SyscallFailsWithErrno(EAGAIN));
 }
 
-// pipe(7): "If all file descriptors referring to the write end of a pipe
-// have been closed, then an attempt to read(2) from the pipe will see
-// end-of-file (read(2) will return 0)."
-TEST_P(PipeSemanticsTest, ReadWithNoWriterLeftReturnsZero) {
-  CLAIM("pipe.blocks");
-  PipeLike channel = MakeChannel();
-  channel.pipe().CloseWriteEnd();
-  char byte;
-  EXPECT_THAT(::read(channel.read_fd(), &byte, 1), SyscallSucceedsWithValue(0));
-  EXPECT_THAT(::read(channel.read_fd(), &byte, 1), SyscallSucceedsWithValue(0));
-}
-
 // A reader already blocked on an empty pipe is woken with end of file when
 // the last write end closes (it had to close its own inherited copy first).
 TEST_P(PipeSemanticsTest, BlockedReaderGetsEndOfFileWhenLastWriterCloses) {
@@ -570,17 +558,6 @@ TEST_P(PipeSemanticsTest, WriteWithNoReaderLeftKillsTheWriterWithSigpipe) {
   });
   const ipc::WaitStatus status = writer.Wait();
   EXPECT_TRUE(status.KilledBy(SIGPIPE)) << status.ToString();
-}
-
-// pipe(7): "If the calling process is ignoring this signal, then write(2)
-// fails with the error EPIPE."
-TEST_P(PipeSemanticsTest, WriteWithNoReaderLeftFailsEpipeWhenSigpipeIgnored) {
-  CLAIM("pipe.blocks");
-  PipeLike channel = MakeChannel();
-  channel.pipe().CloseReadEnd();
-  ScopedSignalIgnored ignore(SIGPIPE);
-  EXPECT_THAT(::write(channel.write_fd(), "x", 1),
-              SyscallFailsWithErrno(EPIPE));
 }
 
 // pipe(7): "POSIX.1 says that writes of less than PIPE_BUF bytes must be
@@ -977,17 +954,40 @@ TEST_P(PipeNonBlockingTest, PipeBufWriteFailsEagainWhenRoomIsShorterThanIt) {
               SyscallFailsWithErrno(EAGAIN));
 }
 
-// End of file is not "no data yet": with no writer left, even a
-// non-blocking read returns 0 rather than EAGAIN.
-TEST_P(PipeNonBlockingTest, ReadWithNoWriterLeftReturnsZeroNotEagain) {
+// =========================================================================
+// Shared semantics, blocking and O_NONBLOCK ends alike: a closed far end
+// is reported at once, whatever the mode.
+// =========================================================================
+
+class PipeEitherModeTest : public PipeLikeTest {};
+
+std::vector<PipeLikeSpec> BlockingAndNonBlockingKinds() {
+  std::vector<PipeLikeSpec> kinds = AllPipeKinds(false);
+  const std::vector<PipeLikeSpec> non_blocking = AllPipeKinds(true);
+  kinds.insert(kinds.end(), non_blocking.begin(), non_blocking.end());
+  return kinds;
+}
+
+INSTANTIATE_TEST_SUITE_P(PipeLike, PipeEitherModeTest,
+                         ::testing::ValuesIn(BlockingAndNonBlockingKinds()),
+                         PipeLikeParamName);
+
+// pipe(7): "If all file descriptors referring to the write end of a pipe
+// have been closed, then an attempt to read(2) from the pipe will see
+// end-of-file (read(2) will return 0)." End of file is not "no data yet":
+// a non-blocking read returns 0 too, not EAGAIN, and keeps returning it.
+TEST_P(PipeEitherModeTest, ReadWithNoWriterLeftReturnsZero) {
   CLAIM("pipe.blocks");
   PipeLike channel = MakeChannel();
   channel.pipe().CloseWriteEnd();
   char byte;
   EXPECT_THAT(::read(channel.read_fd(), &byte, 1), SyscallSucceedsWithValue(0));
+  EXPECT_THAT(::read(channel.read_fd(), &byte, 1), SyscallSucceedsWithValue(0));
 }
 
-TEST_P(PipeNonBlockingTest, WriteWithNoReaderLeftFailsEpipe) {
+// pipe(7): "If the calling process is ignoring this signal, then write(2)
+// fails with the error EPIPE."
+TEST_P(PipeEitherModeTest, WriteWithNoReaderLeftFailsEpipeWhenSigpipeIgnored) {
   CLAIM("pipe.blocks");
   PipeLike channel = MakeChannel();
   channel.pipe().CloseReadEnd();
