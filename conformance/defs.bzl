@@ -15,8 +15,8 @@ def conformance_test(name, srcs, deps = [], tags = [], **kwargs):
         name = name,
         srcs = srcs,
         deps = deps + [
-            "//conformance/harness",
-            "//conformance/harness:main",
+            "//conformance/kit",
+            "//conformance/runner:main",
         ],
         tags = tags + ["external"],
         linkstatic = True,

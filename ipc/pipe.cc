@@ -53,7 +53,10 @@ size_t Pipe::SetCapacity(size_t bytes) {
 }
 
 size_t Pipe::BytesUnread() const {
-  const int fd = AnyOpenEnd("Pipe::BytesUnread");
+  return ipc::BytesUnread(AnyOpenEnd("Pipe::BytesUnread"));
+}
+
+size_t BytesUnread(int fd) {
   int unread = 0;
   if (::ioctl(fd, FIONREAD, &unread) != 0) ThrowErrno("ioctl(FIONREAD)");
   return static_cast<size_t>(unread);

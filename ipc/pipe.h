@@ -57,6 +57,9 @@ class Pipe {
 // Sets or clears O_NONBLOCK with F_GETFL/F_SETFL.
 void SetNonBlocking(int fd, bool enabled);
 
+// FIONREAD on any pipe or FIFO descriptor: unread bytes in its buffer.
+size_t BytesUnread(int fd);
+
 }  // namespace ipc
 
 #endif  // IPC_PIPE_H_

@@ -1,0 +1,44 @@
+// Proving that a process or thread is blocked, without sleeping.
+//
+// A test that needs "the reader is now blocked in read()" polls the task's
+// /proc/PID/task/TID/stat (scheduler state) and /proc/PID/task/TID/syscall
+// (the system call it is sleeping in) until both say so or a monotonic
+// deadline passes. Only then does it act (write, signal, close), so the
+// order of events is proven rather than hoped for.
+#ifndef CONFORMANCE_KIT_BLOCKING_H_
+#define CONFORMANCE_KIT_BLOCKING_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <initializer_list>
+
+#include "conformance/procfs/task.h"
+#include "gtest/gtest.h"
+
+namespace ipcproof {
+
+inline constexpr std::chrono::milliseconds kBlockedTimeout{10000};
+
+// Succeeds once task `tid` of process `pid` sleeps inside one of the given
+// system calls (numbers from <sys/syscall.h>, e.g. SYS_read). Fails with the
+// task's last observed state when the deadline passes or the task exits.
+::testing::AssertionResult WaitUntilBlockedIn(
+    pid_t pid, pid_t tid, std::initializer_list<long> syscalls,
+    std::chrono::milliseconds timeout = kBlockedTimeout);
+
+// Same for a single-threaded process (tid == pid).
+inline ::testing::AssertionResult WaitUntilBlockedIn(
+    pid_t pid, long syscall,
+    std::chrono::milliseconds timeout = kBlockedTimeout) {
+  return WaitUntilBlockedIn(pid, pid, {syscall}, timeout);
+}
+
+// Succeeds once the task is a zombie or gone (it has exited but may not
+// have been reaped yet), without reaping it.
+::testing::AssertionResult WaitUntilExited(
+    pid_t pid, std::chrono::milliseconds timeout = kBlockedTimeout);
+
+}  // namespace ipcproof
+
+#endif  // CONFORMANCE_KIT_BLOCKING_H_

@@ -1,0 +1,15 @@
+#include "conformance/kit/test_control.h"
+
+#include <string>
+
+#include "conformance/runner/wire.h"
+
+namespace ipcproof {
+
+void SetTestTimeout(std::chrono::seconds budget) {
+  internal::SendRecord({"timeout", std::to_string(budget.count())});
+}
+
+bool RunningUnderSupervisor() { return internal::ResultFd() >= 0; }
+
+}  // namespace ipcproof

@@ -1,0 +1,19 @@
+// What a running test may ask of the runner that supervises it.
+#ifndef CONFORMANCE_KIT_TEST_CONTROL_H_
+#define CONFORMANCE_KIT_TEST_CONTROL_H_
+
+#include <chrono>
+
+namespace ipcproof {
+
+// Allow the running test `budget` from now before the watchdog ends it. For
+// tests whose work is legitimately long (stress loops).
+void SetTestTimeout(std::chrono::seconds budget);
+
+// True inside a test process run by the runner (false with
+// --ipcproof_in_process).
+bool RunningUnderSupervisor();
+
+}  // namespace ipcproof
+
+#endif  // CONFORMANCE_KIT_TEST_CONTROL_H_

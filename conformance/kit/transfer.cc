@@ -1,0 +1,71 @@
+#include "conformance/kit/transfer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+#include "conformance/kit/child_exit.h"
+#include "ipc/child_process.h"
+#include "ipc/error.h"
+#include "ipc/pipe.h"
+
+namespace ipcproof {
+
+double TransferResult::MegabytesPerSecond(size_t bytes) const {
+  return static_cast<double>(bytes) / 1e6 / seconds;
+}
+
+TransferResult MeasureTransfer(std::span<const std::byte> data,
+                               std::span<std::byte> receive_buffer,
+                               const ReceiveChunk& receive_chunk,
+                               size_t send_chunk_size,
+                               const SendChunk& send_chunk) {
+  ipc::CheckArgument(send_chunk_size > 0, "MeasureTransfer",
+                     "send_chunk_size must be positive");
+  ipc::CheckArgument(!receive_buffer.empty(), "MeasureTransfer",
+                     "receive_buffer is empty");
+  ipc::Pipe ready = ipc::Pipe::Create(O_CLOEXEC);
+  const int ready_fd = ready.write_fd();
+  ipc::ChildProcess receiver = ipc::ChildProcess::Fork([&, ready_fd] {
+    if (::write(ready_fd, "r", 1) != 1) return kTransferReadyFailed;
+    size_t offset = 0;
+    while (offset < data.size()) {
+      const ssize_t n = receive_chunk(receive_buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return ErrnoExit(errno);
+      const size_t got = static_cast<size_t>(n);
+      if (got == 0 || got > data.size() - offset) return kTransferBadChunkSize;
+      if (std::memcmp(receive_buffer.data(), data.data() + offset, got) != 0) {
+        return kTransferDataMismatch;
+      }
+      offset += got;
+    }
+    return 0;
+  });
+  ready.CloseWriteEnd();
+  std::byte byte;
+  ready.ReadExact(std::span(&byte, 1));
+  TransferResult result;
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t offset = 0; offset < data.size();) {
+    const size_t n = std::min(send_chunk_size, data.size() - offset);
+    const size_t sent = send_chunk(offset, n);
+    if (sent == 0 || sent > n) {
+      throw std::logic_error("send_chunk returned a count outside [1, n]");
+    }
+    offset += sent;
+    ++result.units;
+  }
+  result.receiver_status = receiver.Wait();
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  return result;
+}
+
+}  // namespace ipcproof

@@ -1,0 +1,70 @@
+#include "conformance/runner/wire.h"
+
+#include <cstdlib>
+#include <mutex>
+
+#include "ipc/io.h"
+
+namespace ipcproof::internal {
+
+std::string EncodeRecord(const std::vector<std::string>& fields) {
+  std::string line;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) line += '\t';
+    for (char c : fields[i]) {
+      switch (c) {
+        case '\\':
+          line += "\\\\";
+          break;
+        case '\t':
+          line += "\\t";
+          break;
+        case '\n':
+          line += "\\n";
+          break;
+        default:
+          line += c;
+      }
+    }
+  }
+  line += '\n';
+  return line;
+}
+
+std::vector<std::string> DecodeRecord(std::string_view line) {
+  std::vector<std::string> fields(1);
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '\t') {
+      fields.emplace_back();
+    } else if (c == '\\' && i + 1 < line.size()) {
+      const char next = line[++i];
+      fields.back() += next == 't' ? '\t' : next == 'n' ? '\n' : next;
+    } else {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+int ResultFd() {
+  static const int fd = [] {
+    const char* value = std::getenv(kResultFdEnv);
+    return value != nullptr ? std::atoi(value) : -1;
+  }();
+  return fd;
+}
+
+void SendRecord(const std::vector<std::string>& fields) {
+  const int fd = ResultFd();
+  if (fd < 0) return;
+  static std::mutex one_writer;
+  const std::lock_guard lock(one_writer);
+  // A supervisor that has gone away must not turn a test into a crash.
+  try {
+    ipc::WriteAll(fd, EncodeRecord(fields));
+  } catch (const std::exception&) {
+  }
+}
+
+}  // namespace ipcproof::internal
