@@ -7,9 +7,9 @@ def conformance_test(name, srcs, deps = [], tags = [], **kwargs):
 
     Tagged "external" so Bazel never serves a cached result: a conformance
     result measured on another kernel (or yesterday's) says nothing about the
-    running one. Linked statically against the project's libraries
-    (linkstatic), so the binary can be copied and run on its own, on the host
-    or inside another kernel's guest.
+    running one. Linked fully statically (glibc too, not only the project's
+    libraries), so the binary can be copied and run on its own, on the host
+    or as the init of another kernel's minimal guest.
     """
     cc_test(
         name = name,
@@ -19,6 +19,7 @@ def conformance_test(name, srcs, deps = [], tags = [], **kwargs):
             "//conformance/runner:main",
         ],
         tags = tags + ["external"],
+        features = ["fully_static_link"],
         linkstatic = True,
         **kwargs
     )
