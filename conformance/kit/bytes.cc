@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "ipc/error.h"
 
@@ -20,11 +22,19 @@ std::vector<char> Pattern(size_t size, unsigned seed) {
   return data;
 }
 
-WritesAccepted WriteUntilEagain(int fd, size_t chunk) {
+WritesAccepted WriteUntilEagain(int fd, size_t chunk, size_t bound_bytes) {
   ipc::CheckArgument(chunk > 0, "WriteUntilEagain", "chunk must be positive");
   const std::vector<char> data(chunk, 'f');
   WritesAccepted accepted;
   for (;;) {
+    if (accepted.bytes > bound_bytes) {
+      throw std::runtime_error(
+          "fd " + std::to_string(fd) + " accepted " +
+          std::to_string(accepted.bytes) + " bytes in " +
+          std::to_string(accepted.writes) + " writes of " +
+          std::to_string(chunk) + " without EAGAIN, past the bound of " +
+          std::to_string(bound_bytes) + " (a few times its capacity)");
+    }
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n > 0) {
       accepted.bytes += static_cast<size_t>(n);

@@ -20,8 +20,11 @@ struct WritesAccepted {
 };
 
 // write(2)s of `chunk` bytes to non-blocking `fd` until EAGAIN, retrying
-// EINTR; throws std::system_error on any other error.
-WritesAccepted WriteUntilEagain(int fd, size_t chunk);
+// EINTR; throws std::system_error on any other error. `bound_bytes` is a few
+// times the documented capacity: a kernel that accepts more than that
+// without EAGAIN fails the one test with std::runtime_error saying so,
+// instead of filling memory until the OOM killer ends the whole binary.
+WritesAccepted WriteUntilEagain(int fd, size_t chunk, size_t bound_bytes);
 
 }  // namespace ipcproof
 

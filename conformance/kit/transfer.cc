@@ -8,8 +8,11 @@
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "conformance/kit/child_exit.h"
+#include "conformance/kit/claims.h"
 #include "ipc/child_process.h"
 #include "ipc/error.h"
 #include "ipc/pipe.h"
@@ -66,6 +69,33 @@ TransferResult MeasureTransfer(std::span<const std::byte> data,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
   return result;
+}
+
+TransferRates MeasureTransferRates(
+    int rounds, size_t bytes, const std::function<TransferResult()>& transfer) {
+  ipc::CheckArgument(rounds > 0, "MeasureTransferRates",
+                     "rounds must be positive");
+  std::vector<double> rates;
+  TransferRates result;
+  for (int round = 0; round < rounds; ++round) {
+    const TransferResult run = transfer();
+    rates.push_back(run.MegabytesPerSecond(bytes));
+    result.units_per_transfer = run.units;
+    result.receiver_statuses.push_back(run.receiver_status);
+  }
+  std::sort(rates.begin(), rates.end());
+  result.mb_per_s_median = rates[rates.size() / 2];
+  result.mb_per_s_min = rates.front();
+  result.mb_per_s_max = rates.back();
+  return result;
+}
+
+void RecordTransferRates(std::string_view prefix, const TransferRates& rates) {
+  const std::string p(prefix);
+  RecordMeasurement(p + ".mb_per_s_median", rates.mb_per_s_median);
+  RecordMeasurement(p + ".mb_per_s_min", rates.mb_per_s_min);
+  RecordMeasurement(p + ".mb_per_s_max", rates.mb_per_s_max);
+  RecordMeasurement(p + ".units_per_transfer", rates.units_per_transfer);
 }
 
 }  // namespace ipcproof

@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <functional>
 #include <span>
+#include <string_view>
+#include <vector>
 
 #include "ipc/child_process.h"
 
@@ -57,6 +59,25 @@ TransferResult MeasureTransfer(std::span<const std::byte> data,
                                const ReceiveChunk& receive_chunk,
                                size_t send_chunk_size,
                                const SendChunk& send_chunk);
+
+// The spread of `rounds` runs of one transfer: rates on a shared 2-core VM
+// are noisy, so a figure is the median of a few runs, with the lowest and
+// highest beside it.
+struct TransferRates {
+  double mb_per_s_median = 0;
+  double mb_per_s_min = 0;
+  double mb_per_s_max = 0;
+  size_t units_per_transfer = 0;  // send_chunk calls of one run
+  std::vector<ipc::WaitStatus> receiver_statuses;  // one per run
+};
+
+// Runs `transfer` (which moves `bytes` bytes) `rounds` times.
+TransferRates MeasureTransferRates(
+    int rounds, size_t bytes, const std::function<TransferResult()>& transfer);
+
+// Records "<prefix>.mb_per_s_median", "_min", "_max" and
+// "<prefix>.units_per_transfer" as measured figures.
+void RecordTransferRates(std::string_view prefix, const TransferRates& rates);
 
 }  // namespace ipcproof
 

@@ -1889,7 +1889,10 @@ TEST_F(PosixMqTest, DefaultQueueBuffersMessagesNotBytesUnlikeADefaultPipe) {
   EXPECT_EQ(full_count, sysctls.default_maxmsg());
 
   ipc::Pipe pipe = ipc::Pipe::Create(O_NONBLOCK | O_CLOEXEC);
-  const size_t pipe_bytes = WriteUntilEagain(pipe.write_fd(), PIPE_BUF).bytes;
+  const size_t pipe_bytes =
+      WriteUntilEagain(pipe.write_fd(), PIPE_BUF,
+                       static_cast<size_t>(4 * ReadSysctl("fs/pipe-max-size")))
+          .bytes;
   EXPECT_EQ(pipe_bytes, pipe.Capacity());
 
   RecordMeasurement("queue.messages_accepted_1_byte", small_count);

@@ -814,10 +814,14 @@ TEST_F(SysvMsgTest, DefaultQueueAndDefaultPipeAcceptWhatTheirLimitsSay) {
 
   ipc::Pipe pipe = ipc::Pipe::Create(O_NONBLOCK);
   const size_t capacity = pipe.Capacity();
-  const WritesAccepted piped = WriteUntilEagain(pipe.write_fd(), chunk);
+  const WritesAccepted piped =
+      WriteUntilEagain(pipe.write_fd(), chunk,
+                       static_cast<size_t>(4 * ReadSysctl("fs/pipe-max-size")));
   EXPECT_EQ(piped.bytes, capacity);
   ipc::Pipe byte_pipe = ipc::Pipe::Create(O_NONBLOCK);
-  const WritesAccepted piped_bytes = WriteUntilEagain(byte_pipe.write_fd(), 1);
+  const WritesAccepted piped_bytes =
+      WriteUntilEagain(byte_pipe.write_fd(), 1,
+                       static_cast<size_t>(4 * ReadSysctl("fs/pipe-max-size")));
 
   RecordMeasurement("sysv_message_bytes", chunk);
   RecordMeasurement("sysv_queue_bytes_accepted", queue.bytes);

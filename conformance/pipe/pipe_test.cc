@@ -609,12 +609,14 @@ TEST_P(PipeSemanticsTest, CapacityIsWhatPageSizedWritesCanFill) {
   PipeLike channel = MakeChannel();
   const size_t capacity = channel.pipe().Capacity();
   ipc::SetNonBlocking(channel.write_fd(), true);
-  EXPECT_EQ(WriteUntilEagain(channel.write_fd(), PageSize()).bytes, capacity);
+  EXPECT_EQ(
+      WriteUntilEagain(channel.write_fd(), PageSize(), 4 * PipeMaxSize()).bytes,
+      capacity);
 
   PipeLike fresh = MakeChannel();
   ipc::SetNonBlocking(fresh.write_fd(), true);
   const size_t with_small_writes =
-      WriteUntilEagain(fresh.write_fd(), 1000).bytes;
+      WriteUntilEagain(fresh.write_fd(), 1000, 4 * PipeMaxSize()).bytes;
   EXPECT_LE(with_small_writes, capacity);
   EXPECT_GT(with_small_writes, 0u);
   RecordMeasurement("capacity_bytes", capacity);
@@ -634,8 +636,10 @@ TEST_P(PipeSemanticsTest, CapacityCanBeRaisedToPipeMaxSize) {
       SyscallSucceedsWithValue(static_cast<int>(max_size)));
   EXPECT_EQ(channel.pipe().Capacity(), max_size);
   ipc::SetNonBlocking(channel.write_fd(), true);
-  EXPECT_EQ(WriteUntilEagain(channel.write_fd(), 16 * PageSize()).bytes,
-            max_size);
+  EXPECT_EQ(
+      WriteUntilEagain(channel.write_fd(), 16 * PageSize(), 4 * PipeMaxSize())
+          .bytes,
+      max_size);
 }
 
 // fcntl(2): "Attempts by an unprivileged process to set the pipe capacity
@@ -818,7 +822,9 @@ TEST_P(PipeNonBlockingTest, WriteOnFullPipeFailsEagain) {
   CLAIM("pipe.blocks");
   PipeLike channel = MakeChannel();
   const size_t capacity = channel.pipe().Capacity();
-  EXPECT_EQ(WriteUntilEagain(channel.write_fd(), PageSize()).bytes, capacity);
+  EXPECT_EQ(
+      WriteUntilEagain(channel.write_fd(), PageSize(), 4 * PipeMaxSize()).bytes,
+      capacity);
   EXPECT_THAT(::write(channel.write_fd(), "x", 1),
               SyscallFailsWithErrno(EAGAIN));
   const std::vector<char> big(2 * kPipeBuf, 'b');

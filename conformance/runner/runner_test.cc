@@ -45,8 +45,8 @@ using ::testing::Not;
 // from bazel-bin directly.
 std::string FixturePath() {
   if (const char* srcdir = std::getenv("TEST_SRCDIR")) {
-    const std::string path = std::string(srcdir) +
-                             "/ipcproof/conformance/runner/supervised_fixture";
+    const std::string path =
+        std::string(srcdir) + "/ipcproof/conformance/runner/supervised_fixture";
     if (::access(path.c_str(), X_OK) == 0) return path;
   }
   char self[4096] = {};
