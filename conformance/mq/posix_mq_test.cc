@@ -45,6 +45,7 @@
 
 #include "conformance/kit/blocking.h"
 #include "conformance/kit/bytes.h"
+#include "conformance/kit/capabilities.h"
 #include "conformance/kit/child_exit.h"
 #include "conformance/kit/claims.h"
 #include "conformance/kit/credentials.h"
@@ -133,28 +134,6 @@ rlimit MsgqueueRlimit() {
     ipc::ThrowErrno("getrlimit(RLIMIT_MSGQUEUE)");
   }
   return limit;
-}
-
-// Whether this process holds CAP_SYS_RESOURCE where the mqueue limits look
-// (the initial user namespace: mq_open(3) "In a process that is unprivileged
-// (does not have the CAP_SYS_RESOURCE capability), attr->mq_maxmsg must be
-// less than or equal to the msg_max limit"). Decided by trying what that
-// capability allows: raising a hard resource limit (setrlimit(2): "A
-// privileged process (... CAP_SYS_RESOURCE ...) may make arbitrary changes to
-// either limit value"), then putting it back.
-bool HasSysResourceCapability() {
-  for (int resource : {RLIMIT_MSGQUEUE, RLIMIT_SIGPENDING, RLIMIT_MEMLOCK}) {
-    rlimit limit{};
-    if (::getrlimit(resource, &limit) != 0 || limit.rlim_max == RLIM_INFINITY) {
-      continue;
-    }
-    rlimit raised = limit;
-    raised.rlim_max = limit.rlim_max + 1;
-    if (::setrlimit(resource, &raised) != 0) return false;
-    ::setrlimit(resource, &limit);  // lowering is always allowed
-    return true;
-  }
-  return false;  // every hard limit is infinite: nothing to decide by
 }
 
 // Sends one message with a raw mq_send, asserting success.
@@ -778,7 +757,7 @@ TEST_F(PosixMqTest, AttributesAboveTheSysctlMaximaFailEinval) {
   CLAIM("mq.size-limited", "mq.array-inside");
   const MqSysctls sysctls = ReadMqSysctls();
   RecordSysctls(sysctls);
-  const bool privileged = HasSysResourceCapability();
+  const bool privileged = HoldsSysResourceCapability();
   RecordMeasurement("has_cap_sys_resource", privileged ? 1 : 0);
 
   auto open_with = [](const std::string& name, long maxmsg, long msgsize) {
@@ -843,7 +822,7 @@ TEST_F(PosixMqTest, AttributesAboveTheSysctlMaximaFailEinval) {
 TEST_F(PosixMqTest, RaisingTheMaximaInTheNamespaceAdmitsALargerQueue) {
   CLAIM("mq.array-inside", "mq.size-limited");
   const MqSysctls before = ReadMqSysctls();
-  if (HasSysResourceCapability()) {
+  if (HoldsSysResourceCapability()) {
     SKIP_UNVERIFIED(
         "this process has CAP_SYS_RESOURCE, which ignores msg_max and "
         "msgsize_max: raising them proves nothing");
@@ -931,7 +910,7 @@ TEST_F(PosixMqTest, QueueLargerThanRlimitMsgqueueFailsEmfile) {
   }
   const long budget = static_cast<long>(limit.rlim_cur);
   WRITE_SYSCTL_OR_SKIP("fs/mqueue/msgsize_max", kHardMsgsizeMax);
-  if (HasSysResourceCapability()) {
+  if (HoldsSysResourceCapability()) {
     RecordMeasurement("has_cap_sys_resource", 1);
   }
 
