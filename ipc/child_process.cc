@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "ipc/error.h"
+#include "ipc/process_syscalls.h"
 
 namespace ipc {
 
@@ -38,11 +39,12 @@ ChildProcess ChildProcess::Fork(const std::function<int()>& body,
                                 ChildOptions options) {
   CheckArgument(static_cast<bool>(body), "ChildProcess::Fork", "body is empty");
   const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
+  const pid_t pid = ProcessSyscalls::Current().Fork();
   if (pid < 0) ThrowErrno("fork");
   if (pid > 0) return ChildProcess(pid);
 
-  // In the child: only async-signal-safe calls until body() runs.
+  // In the child: only async-signal-safe calls until body() runs, made
+  // directly (ipc/syscalls.h: a mocked fork never gets here).
   if (options.die_with_parent) {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ::_exit(kBodyThrew);
     // The parent may have died between fork and prctl.
@@ -75,8 +77,9 @@ ChildProcess::~ChildProcess() { KillAndReapQuietly(); }
 
 void ChildProcess::KillAndReapQuietly() noexcept {
   if (pid_ < 0) return;
-  ::kill(pid_, SIGKILL);
-  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+  ProcessSyscalls::Current().Kill(pid_, SIGKILL);
+  while (ProcessSyscalls::Current().Waitpid(pid_, nullptr, 0) < 0 &&
+         errno == EINTR) {
   }
   pid_ = -1;
 }
@@ -84,7 +87,7 @@ void ChildProcess::KillAndReapQuietly() noexcept {
 WaitStatus ChildProcess::Wait() {
   CheckArgument(pid_ > 0, "ChildProcess::Wait", "child was already reaped");
   int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0) {
+  while (ProcessSyscalls::Current().Waitpid(pid_, &status, 0) < 0) {
     const int err = errno;
     if (err == EINTR) continue;
     // ECHILD: the child is not ours to wait for (SIGCHLD ignored reaps it),
@@ -100,7 +103,7 @@ WaitStatus ChildProcess::Wait() {
 std::optional<WaitStatus> ChildProcess::TryWait() {
   CheckArgument(pid_ > 0, "ChildProcess::TryWait", "child was already reaped");
   int status = 0;
-  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  const pid_t r = ProcessSyscalls::Current().Waitpid(pid_, &status, WNOHANG);
   if (r < 0) {
     const int err = errno;
     const pid_t pid = pid_;
@@ -114,7 +117,7 @@ std::optional<WaitStatus> ChildProcess::TryWait() {
 
 void ChildProcess::Signal(int signal) {
   CheckArgument(pid_ > 0, "ChildProcess::Signal", "child was already reaped");
-  if (::kill(pid_, signal) != 0) {
+  if (ProcessSyscalls::Current().Kill(pid_, signal) != 0) {
     const int err = errno;  // before the message allocates
     ThrowSystemError(err, "kill(" + std::to_string(pid_) + ", " +
                               std::to_string(signal) + ")");

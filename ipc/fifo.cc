@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "ipc/error.h"
-#include "ipc/syscalls.h"
+#include "ipc/fd_syscalls.h"
 
 namespace ipc {
 namespace {
@@ -26,7 +26,7 @@ Fifo Fifo::Create(std::string path, mode_t mode) {
   CheckPath(path, "Fifo::Create");
   CheckArgument((mode & ~07777) == 0, "Fifo::Create",
                 "mode has bits outside 07777");
-  if (CurrentSyscalls().Mkfifo(path.c_str(), mode) != 0) {
+  if (FdSyscalls::Current().Mkfifo(path.c_str(), mode) != 0) {
     const int err = errno;  // Before the message allocates.
     ThrowSystemError(err, "mkfifo(" + path + ")");
   }
@@ -44,7 +44,7 @@ Fifo::Fifo(Fifo&& other) noexcept
 
 Fifo& Fifo::operator=(Fifo&& other) noexcept {
   if (this != &other) {
-    if (owns_node_) CurrentSyscalls().Unlink(path_.c_str());
+    if (owns_node_) FdSyscalls::Current().Unlink(path_.c_str());
     path_ = std::move(other.path_);
     owns_node_ = std::exchange(other.owns_node_, false);
   }
@@ -52,7 +52,7 @@ Fifo& Fifo::operator=(Fifo&& other) noexcept {
 }
 
 Fifo::~Fifo() {
-  if (owns_node_) CurrentSyscalls().Unlink(path_.c_str());
+  if (owns_node_) FdSyscalls::Current().Unlink(path_.c_str());
 }
 
 UniqueFd Fifo::Open(int flags) const {
@@ -63,7 +63,7 @@ UniqueFd Fifo::Open(int flags) const {
   CheckArgument((flags & ~(O_ACCMODE | O_NONBLOCK | O_CLOEXEC)) == 0,
                 "Fifo::Open", "flags may only add O_NONBLOCK and O_CLOEXEC");
   for (;;) {
-    const int fd = CurrentSyscalls().Open(path_.c_str(), flags, 0);
+    const int fd = FdSyscalls::Current().Open(path_.c_str(), flags, 0);
     if (fd >= 0) return UniqueFd(fd);
     // A blocking open waits for the peer and can be interrupted.
     const int err = errno;  // Before the message allocates.
@@ -81,7 +81,7 @@ UniqueFd Fifo::OpenForWriting(int extra_flags) const {
 
 void Fifo::Remove() {
   CheckArgument(owns_node_, "Fifo::Remove", "this Fifo does not own its node");
-  if (CurrentSyscalls().Unlink(path_.c_str()) != 0) {
+  if (FdSyscalls::Current().Unlink(path_.c_str()) != 0) {
     const int err = errno;  // Before the message allocates.
     ThrowSystemError(err, "unlink(" + path_ + ")");
   }

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "ipc/error.h"
-#include "ipc/syscalls.h"
+#include "ipc/fd_syscalls.h"
 
 namespace ipc {
 namespace {
@@ -34,13 +34,13 @@ size_t OneTransfer(const char* call, int fd, Transfer transfer) {
 
 size_t ReadSome(int fd, std::span<std::byte> buffer) {
   return OneTransfer("read", fd, [&] {
-    return CurrentSyscalls().Read(fd, buffer.data(), buffer.size());
+    return FdSyscalls::Current().Read(fd, buffer.data(), buffer.size());
   });
 }
 
 size_t WriteSome(int fd, std::span<const std::byte> data) {
   return OneTransfer("write", fd, [&] {
-    return CurrentSyscalls().Write(fd, data.data(), data.size());
+    return FdSyscalls::Current().Write(fd, data.data(), data.size());
   });
 }
 
@@ -48,7 +48,7 @@ void WriteAll(int fd, std::span<const std::byte> data) {
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n =
-        CurrentSyscalls().Write(fd, data.data() + done, data.size() - done);
+        FdSyscalls::Current().Write(fd, data.data() + done, data.size() - done);
     if (n > 0) {
       done += static_cast<size_t>(n);
     } else if (n < 0 && errno == EINTR) {
@@ -74,8 +74,8 @@ UnexpectedEndOfFile::UnexpectedEndOfFile(size_t wanted, size_t got)
 size_t ReadUntilEof(int fd, std::span<std::byte> buffer) {
   size_t done = 0;
   while (done < buffer.size()) {
-    const ssize_t n =
-        CurrentSyscalls().Read(fd, buffer.data() + done, buffer.size() - done);
+    const ssize_t n = FdSyscalls::Current().Read(fd, buffer.data() + done,
+                                                 buffer.size() - done);
     if (n > 0) {
       done += static_cast<size_t>(n);
     } else if (n == 0) {

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "ipc/error.h"
+#include "ipc/fd_syscalls.h"
 #include "ipc/io.h"
-#include "ipc/syscalls.h"
 
 namespace ipc {
 
@@ -18,7 +18,7 @@ Pipe Pipe::Create(int flags) {
   CheckArgument((flags & ~kAllowed) == 0, "Pipe::Create",
                 "flags may only combine O_CLOEXEC, O_NONBLOCK and O_DIRECT");
   int fds[2];
-  if (CurrentSyscalls().Pipe2(fds, flags) != 0) ThrowErrno("pipe2");
+  if (FdSyscalls::Current().Pipe2(fds, flags) != 0) ThrowErrno("pipe2");
   return Pipe(UniqueFd(fds[0]), UniqueFd(fds[1]));
 }
 
@@ -34,7 +34,7 @@ int Pipe::AnyOpenEnd(const char* call) const {
 
 size_t Pipe::Capacity() const {
   const int fd = AnyOpenEnd("Pipe::Capacity");
-  const int size = CurrentSyscalls().Fcntl(fd, F_GETPIPE_SZ, 0);
+  const int size = FdSyscalls::Current().Fcntl(fd, F_GETPIPE_SZ, 0);
   if (size < 0) ThrowErrno("fcntl(F_GETPIPE_SZ)");
   return static_cast<size_t>(size);
 }
@@ -44,7 +44,7 @@ size_t Pipe::SetCapacity(size_t bytes) {
                 "Pipe::SetCapacity", "size must be in 1..INT_MAX bytes");
   const int fd = AnyOpenEnd("Pipe::SetCapacity");
   const int size =
-      CurrentSyscalls().Fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
+      FdSyscalls::Current().Fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
   if (size < 0) {
     const int err = errno;  // Before the message allocates.
     ThrowSystemError(err, "fcntl(F_SETPIPE_SZ, " + std::to_string(bytes) + ")");
@@ -58,7 +58,9 @@ size_t Pipe::BytesUnread() const {
 
 size_t BytesUnread(int fd) {
   int unread = 0;
-  if (::ioctl(fd, FIONREAD, &unread) != 0) ThrowErrno("ioctl(FIONREAD)");
+  if (FdSyscalls::Current().Ioctl(fd, FIONREAD, &unread) != 0) {
+    ThrowErrno("ioctl(FIONREAD)");
+  }
   return static_cast<size_t>(unread);
 }
 
@@ -91,10 +93,11 @@ void Pipe::ReadExact(std::span<std::byte> buffer) {
 }
 
 void SetNonBlocking(int fd, bool enabled) {
-  const int flags = CurrentSyscalls().Fcntl(fd, F_GETFL, 0);
+  const int flags = FdSyscalls::Current().Fcntl(fd, F_GETFL, 0);
   if (flags < 0) ThrowErrno("fcntl(F_GETFL)");
   const int wanted = enabled ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
-  if (wanted != flags && CurrentSyscalls().Fcntl(fd, F_SETFL, wanted) != 0) {
+  if (wanted != flags &&
+      FdSyscalls::Current().Fcntl(fd, F_SETFL, wanted) != 0) {
     ThrowErrno("fcntl(F_SETFL)");
   }
 }

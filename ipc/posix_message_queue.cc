@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ipc/error.h"
+#include "ipc/posix_mq_syscalls.h"
 
 namespace ipc {
 namespace {
@@ -50,9 +51,15 @@ void PosixMessageQueue::CheckName(std::string_view name) {
 
 PosixMessageQueue::PosixMessageQueue(std::string name, mqd_t mqd,
                                      bool owns_name)
-    : name_(std::move(name)), mqd_(mqd), owns_name_(owns_name) {
-  mq_attr attr{};
-  if (::mq_getattr(mqd_, &attr) == 0) message_size_ = attr.mq_msgsize;
+    : name_(std::move(name)), mqd_(mqd), owns_name_(owns_name) {}
+
+PosixMessageQueue PosixMessageQueue::Adopt(std::string name, mqd_t mqd,
+                                           bool owns_name) {
+  // Owned from here on: if mq_getattr fails, the destructor closes the
+  // descriptor (and unlinks a name it created) as the exception leaves.
+  PosixMessageQueue queue(std::move(name), mqd, owns_name);
+  queue.message_size_ = queue.Attributes().mq_msgsize;
+  return queue;
 }
 
 PosixMessageQueue PosixMessageQueue::Create(
@@ -71,8 +78,9 @@ PosixMessageQueue PosixMessageQueue::Create(
     attr.mq_maxmsg = attributes->max_messages;
     attr.mq_msgsize = attributes->max_message_size;
   }
-  const mqd_t mqd = ::mq_open(name.c_str(), O_CREAT | O_EXCL | access_flags,
-                              mode, attributes ? &attr : nullptr);
+  const mqd_t mqd = PosixMqSyscalls::Current().MqOpen(
+      name.c_str(), O_CREAT | O_EXCL | access_flags, mode,
+      attributes ? &attr : nullptr);
   if (mqd == kNoQueue) {
     const int err = errno;
     std::string call = "mq_open(" + name + ", O_CREAT|O_EXCL";
@@ -82,23 +90,24 @@ PosixMessageQueue PosixMessageQueue::Create(
     }
     ThrowSystemError(err, call + ")");
   }
-  return PosixMessageQueue(std::move(name), mqd, /*owns_name=*/true);
+  return Adopt(std::move(name), mqd, /*owns_name=*/true);
 }
 
 PosixMessageQueue PosixMessageQueue::Open(std::string name, int access_flags) {
   CheckName(name);
   CheckAccessFlags(access_flags, "PosixMessageQueue::Open");
-  const mqd_t mqd = ::mq_open(name.c_str(), access_flags);
+  const mqd_t mqd =
+      PosixMqSyscalls::Current().MqOpen(name.c_str(), access_flags, 0, nullptr);
   if (mqd == kNoQueue) {
     const int err = errno;
     ThrowSystemError(err, "mq_open(" + name + ")");
   }
-  return PosixMessageQueue(std::move(name), mqd, /*owns_name=*/false);
+  return Adopt(std::move(name), mqd, /*owns_name=*/false);
 }
 
 void PosixMessageQueue::Unlink(const std::string& name) {
   CheckName(name);
-  if (::mq_unlink(name.c_str()) != 0) {
+  if (PosixMqSyscalls::Current().MqUnlink(name.c_str()) != 0) {
     const int err = errno;
     ThrowSystemError(err, "mq_unlink(" + name + ")");
   }
@@ -125,15 +134,15 @@ PosixMessageQueue& PosixMessageQueue::operator=(
 PosixMessageQueue::~PosixMessageQueue() { CloseQuietly(); }
 
 void PosixMessageQueue::CloseQuietly() noexcept {
-  if (mqd_ != kNoQueue) ::mq_close(mqd_);
-  if (owns_name_) ::mq_unlink(name_.c_str());
+  if (mqd_ != kNoQueue) PosixMqSyscalls::Current().MqClose(mqd_);
+  if (owns_name_) PosixMqSyscalls::Current().MqUnlink(name_.c_str());
   mqd_ = kNoQueue;
   owns_name_ = false;
 }
 
 mq_attr PosixMessageQueue::Attributes() const {
   mq_attr attr{};
-  if (::mq_getattr(mqd_, &attr) != 0) {
+  if (PosixMqSyscalls::Current().MqGetattr(mqd_, &attr) != 0) {
     const int err = errno;
     ThrowSystemError(err, "mq_getattr(" + name_ + ")");
   }
@@ -143,7 +152,7 @@ mq_attr PosixMessageQueue::Attributes() const {
 void PosixMessageQueue::SetNonBlocking(bool enabled) {
   mq_attr attr{};
   attr.mq_flags = enabled ? O_NONBLOCK : 0;
-  if (::mq_setattr(mqd_, &attr, nullptr) != 0) {
+  if (PosixMqSyscalls::Current().MqSetattr(mqd_, &attr, nullptr) != 0) {
     const int err = errno;
     ThrowSystemError(err, "mq_setattr(" + name_ + ")");
   }
@@ -155,7 +164,8 @@ void PosixMessageQueue::Send(std::string_view data, unsigned priority) {
                 "message of " + std::to_string(data.size()) +
                     " bytes exceeds the queue's mq_msgsize of " +
                     std::to_string(message_size_));
-  while (::mq_send(mqd_, data.data(), data.size(), priority) != 0) {
+  while (PosixMqSyscalls::Current().MqSend(mqd_, data.data(), data.size(),
+                                           priority) != 0) {
     const int err = errno;
     if (err != EINTR) ThrowSystemError(err, "mq_send(" + name_ + ")");
   }
@@ -167,8 +177,8 @@ bool PosixMessageQueue::TimedSend(std::string_view data, unsigned priority,
                 "PosixMessageQueue::TimedSend",
                 "message exceeds the queue's mq_msgsize");
   const timespec deadline = RealtimeDeadlineFromNow(timeout);
-  while (::mq_timedsend(mqd_, data.data(), data.size(), priority, &deadline) !=
-         0) {
+  while (PosixMqSyscalls::Current().MqTimedsend(mqd_, data.data(), data.size(),
+                                                priority, &deadline) != 0) {
     const int err = errno;
     if (err == ETIMEDOUT) return false;
     if (err != EINTR) ThrowSystemError(err, "mq_timedsend(" + name_ + ")");
@@ -181,8 +191,8 @@ PosixMessage PosixMessageQueue::Receive() {
   std::vector<char> buffer(static_cast<size_t>(message_size_));
   PosixMessage message;
   for (;;) {
-    const ssize_t n =
-        ::mq_receive(mqd_, buffer.data(), buffer.size(), &message.priority);
+    const ssize_t n = PosixMqSyscalls::Current().MqReceive(
+        mqd_, buffer.data(), buffer.size(), &message.priority);
     if (n >= 0) {
       message.data.assign(buffer.data(), static_cast<size_t>(n));
       return message;
@@ -198,8 +208,8 @@ std::optional<PosixMessage> PosixMessageQueue::TimedReceive(
   const timespec deadline = RealtimeDeadlineFromNow(timeout);
   PosixMessage message;
   for (;;) {
-    const ssize_t n = ::mq_timedreceive(mqd_, buffer.data(), buffer.size(),
-                                        &message.priority, &deadline);
+    const ssize_t n = PosixMqSyscalls::Current().MqTimedreceive(
+        mqd_, buffer.data(), buffer.size(), &message.priority, &deadline);
     if (n >= 0) {
       message.data.assign(buffer.data(), static_cast<size_t>(n));
       return message;
@@ -213,7 +223,7 @@ std::optional<PosixMessage> PosixMessageQueue::TimedReceive(
 }
 
 void PosixMessageQueue::Notify(const sigevent* event) {
-  if (::mq_notify(mqd_, event) != 0) {
+  if (PosixMqSyscalls::Current().MqNotify(mqd_, event) != 0) {
     const int err = errno;
     ThrowSystemError(err, "mq_notify(" + name_ + ")");
   }
@@ -222,7 +232,7 @@ void PosixMessageQueue::Notify(const sigevent* event) {
 void PosixMessageQueue::UnlinkName() {
   CheckArgument(owns_name_, "PosixMessageQueue::UnlinkName",
                 "this object does not own its name");
-  if (::mq_unlink(name_.c_str()) != 0) {
+  if (PosixMqSyscalls::Current().MqUnlink(name_.c_str()) != 0) {
     const int err = errno;
     ThrowSystemError(err, "mq_unlink(" + name_ + ")");
   }

@@ -41,7 +41,9 @@ class PosixMessageQueue {
   // mq_open(name, O_CREAT | O_EXCL | access_flags, mode, attributes): a new
   // queue whose name this object owns. Without attributes the kernel applies
   // /proc/sys/fs/mqueue/msg_default and msgsize_default. `access_flags`:
-  // O_RDONLY, O_WRONLY or O_RDWR, plus O_NONBLOCK / O_CLOEXEC.
+  // O_RDONLY, O_WRONLY or O_RDWR, plus O_NONBLOCK / O_CLOEXEC. Create and
+  // Open then read mq_msgsize with mq_getattr; if that fails, the queue is
+  // closed (and the name Create made unlinked) before the error is thrown.
   static PosixMessageQueue Create(
       std::string name, std::optional<PosixQueueAttributes> attributes = {},
       int access_flags = O_RDWR, mode_t mode = 0600);
@@ -96,6 +98,8 @@ class PosixMessageQueue {
 
  private:
   PosixMessageQueue(std::string name, mqd_t mqd, bool owns_name);
+  // Takes ownership of an open descriptor and reads its mq_msgsize.
+  static PosixMessageQueue Adopt(std::string name, mqd_t mqd, bool owns_name);
   void CloseQuietly() noexcept;
 
   std::string name_;

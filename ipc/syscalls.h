@@ -1,52 +1,96 @@
-// The seam between the wrappers and the kernel.
+// The seams between the ipc/ wrappers and the kernel, and the rule that says
+// which calls go through one.
 //
-// Only the calls whose results the wrappers interpret (short counts, EINTR,
-// EAGAIN, close errors) go through it, so fault-injection tests can make
-// write() return EINTR or a short count and check what WriteAll does with it.
-// Every method follows the libc convention: -1 with errno set on failure.
+// THE RULE. Every system call whose result a wrapper interprets goes through
+// its mechanism's seam. A wrapper interprets a result when it does more than
+// hand it back: it retries (EINTR), loops (a short read or write), turns an
+// errno into a value (EAGAIN, ENOMSG or ETIMEDOUT into "nothing"), into an
+// exception naming the call, or into a change of state (a failed unlink
+// keeps ownership, ECHILD forgets a pid). Each of those branches is the
+// wrapper's own logic, and the kernel produces most of them only in races no
+// test can order (a signal landing inside the call, a write cut short). A
+// GoogleMock test installed on the seam makes the call answer exactly that,
+// and checks the branch (conformance/unit/). In practice this is every call
+// the library makes, with two exceptions, which call libc directly:
+//   - calls that cannot fail with what the wrapper passes and whose result
+//     is only a value: clock_gettime(CLOCK_REALTIME) in
+//     RealtimeDeadlineFromNow, getpid() in ChildProcess::Fork;
+//   - calls a freshly forked child makes before its body runs (prctl,
+//     getppid, setpgid, _exit in ChildProcess::Fork): they must be
+//     async-signal-safe and direct, and a mocked fork never reaches them (it
+//     returns a parent's pid: 0 would run the child's path in the test
+//     process itself).
 //
-// Cost: one indirect call in front of a system call, which is noise against
-// the hundreds of nanoseconds the kernel entry itself takes.
+// ONE SEAM PER MECHANISM, each a small interface holding that mechanism's
+// calls with libc's signatures and convention (-1, or (mqd_t)-1, with errno
+// set on failure), declared beside its wrapper and built into the wrapper's
+// Bazel target:
+//   FdSyscalls       ipc/fd_syscalls.h        read write close pipe2 fcntl
+//                                             ioctl open mkfifo unlink
+//   ProcessSyscalls  ipc/process_syscalls.h   fork waitpid kill
+//   SysvMsgSyscalls  ipc/sysv_msg_syscalls.h  msgget msgsnd msgrcv msgctl
+//   PosixMqSyscalls  ipc/posix_mq_syscalls.h  mq_open mq_close mq_unlink
+//                                             mq_getattr mq_setattr mq_send
+//                                             mq_timedsend mq_receive
+//                                             mq_timedreceive mq_notify
+// A new mechanism (shared memory, semaphores, signals, sockets) adds its own
+// <mechanism>_syscalls.h the same way; a call it shares with another
+// (read(2) on a socket, close(2) of any descriptor) uses the seam that
+// already has it, never a second copy. Per mechanism rather than one seam of
+// everything because a test then mocks only the calls of the wrapper under
+// test, a new mechanism changes no existing fake, and a program that links
+// only pipes does not link the queue calls.
+//
+// COST: one load and one indirect call in front of each system call, about
+// a nanosecond: noise next to the kernel entry and exit around it (hundreds
+// of nanoseconds). conformance/bench/wrapper_cost_bench measures raw calls,
+// calls through a seam and the wrappers side by side.
+//
+// Each seam `Calls` derives from Seam<Calls>, which gives it:
+//   Calls::Kernel()         the implementation that makes the real calls;
+//   Calls::Current()        what the wrappers call: Kernel() unless a test
+//                           installed a replacement;
+//   Calls::ScopedOverride   installs a replacement for its own lifetime and
+//                           then restores whatever was there, so overrides
+//                           nest. For tests only: not thread-safe against
+//                           wrappers running at the same time on other
+//                           threads.
 #ifndef IPC_SYSCALLS_H_
 #define IPC_SYSCALLS_H_
 
-#include <sys/types.h>
-
-#include <cstddef>
+#include <utility>
 
 namespace ipc {
 
-class Syscalls {
+template <typename Calls>
+class Seam {
  public:
-  virtual ~Syscalls() = default;
+  static Calls& Kernel();
+  static Calls& Current() { return *current_; }
 
-  virtual ssize_t Read(int fd, void* buf, size_t count) = 0;
-  virtual ssize_t Write(int fd, const void* buf, size_t count) = 0;
-  virtual int Close(int fd) = 0;
-  virtual int Pipe2(int fds[2], int flags) = 0;
-  virtual int Fcntl(int fd, int cmd, int arg) = 0;
-  virtual int Open(const char* path, int flags, mode_t mode) = 0;
-  virtual int Mkfifo(const char* path, mode_t mode) = 0;
-  virtual int Unlink(const char* path) = 0;
-};
+  class ScopedOverride {
+   public:
+    explicit ScopedOverride(Calls& replacement)
+        : previous_(std::exchange(current_, &replacement)) {}
+    ~ScopedOverride() { current_ = previous_; }
+    ScopedOverride(const ScopedOverride&) = delete;
+    ScopedOverride& operator=(const ScopedOverride&) = delete;
 
-// The real kernel.
-Syscalls& KernelSyscalls();
+   private:
+    Calls* previous_;
+  };
 
-// What the wrappers call: the kernel unless a test installed a replacement.
-Syscalls& CurrentSyscalls();
-
-// Installs `replacement` for the lifetime of this object (tests only; not
-// thread-safe against wrappers running concurrently on other threads).
-class ScopedSyscallsOverride {
- public:
-  explicit ScopedSyscallsOverride(Syscalls& replacement);
-  ~ScopedSyscallsOverride();
-  ScopedSyscallsOverride(const ScopedSyscallsOverride&) = delete;
-  ScopedSyscallsOverride& operator=(const ScopedSyscallsOverride&) = delete;
+ protected:
+  Seam() = default;
+  ~Seam() = default;  // Calls declares the public virtual destructor.
 
  private:
-  Syscalls* previous_;
+  // One per seam, defined (constant-initialised to the kernel, so wrappers
+  // used from static constructors work) in the seam's .cc. Each seam's
+  // header declares the two specialisations after its interface:
+  //   template <> Calls& Seam<Calls>::Kernel();
+  //   template <> Calls* Seam<Calls>::current_;
+  static Calls* current_;
 };
 
 }  // namespace ipc

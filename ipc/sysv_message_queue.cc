@@ -7,6 +7,7 @@
 
 #include "ipc/error.h"
 #include "ipc/io.h"
+#include "ipc/sysv_msg_syscalls.h"
 
 namespace ipc {
 namespace {
@@ -31,7 +32,8 @@ std::string Call(const char* name, int id) {
 SysvMessageQueue SysvMessageQueue::Create(key_t key, int mode) {
   CheckArgument((mode & ~0777) == 0, "SysvMessageQueue::Create",
                 "mode may only hold permission bits (0777)");
-  const int id = ::msgget(key, IPC_CREAT | IPC_EXCL | mode);
+  const int id =
+      SysvMsgSyscalls::Current().Msgget(key, IPC_CREAT | IPC_EXCL | mode);
   if (id < 0) {
     const int err = errno;
     ThrowSystemError(
@@ -43,7 +45,7 @@ SysvMessageQueue SysvMessageQueue::Create(key_t key, int mode) {
 SysvMessageQueue SysvMessageQueue::OpenExisting(key_t key) {
   CheckArgument(key != IPC_PRIVATE, "SysvMessageQueue::OpenExisting",
                 "IPC_PRIVATE names no existing queue");
-  const int id = ::msgget(key, 0);
+  const int id = SysvMsgSyscalls::Current().Msgget(key, 0);
   if (id < 0) {
     const int err = errno;
     ThrowSystemError(err, "msgget(key=" + std::to_string(key) + ")");
@@ -63,7 +65,7 @@ SysvMessageQueue::SysvMessageQueue(SysvMessageQueue&& other) noexcept
 SysvMessageQueue& SysvMessageQueue::operator=(
     SysvMessageQueue&& other) noexcept {
   if (this != &other) {
-    if (owned_) ::msgctl(id_, IPC_RMID, nullptr);
+    if (owned_) SysvMsgSyscalls::Current().Msgctl(id_, IPC_RMID, nullptr);
     id_ = std::exchange(other.id_, -1);
     owned_ = std::exchange(other.owned_, false);
   }
@@ -71,22 +73,15 @@ SysvMessageQueue& SysvMessageQueue::operator=(
 }
 
 SysvMessageQueue::~SysvMessageQueue() {
-  if (owned_) ::msgctl(id_, IPC_RMID, nullptr);
+  if (owned_) SysvMsgSyscalls::Current().Msgctl(id_, IPC_RMID, nullptr);
 }
 
 void SysvMessageQueue::Send(long type, std::span<const std::byte> data,
                             int flags) {
-  CheckArgument(type > 0, "SysvMessageQueue::Send",
-                "message type must be positive");
-  CheckArgument((flags & ~IPC_NOWAIT) == 0, "SysvMessageQueue::Send",
-                "flags may only be IPC_NOWAIT");
-  const std::vector<std::byte> buffer = Packed(type, data);
-  while (::msgsnd(id_, buffer.data(), data.size(), flags) != 0) {
-    const int err = errno;
-    if (err != EINTR) {
-      ThrowSystemError(err, Call("msgsnd", id_) + " of " +
-                                std::to_string(data.size()) + " bytes");
-    }
+  // Only IPC_NOWAIT in the caller's flags can make msgsnd find no room.
+  if (!SendWithFlags(type, data, flags)) {
+    ThrowSystemError(EAGAIN, Call("msgsnd", id_) + " of " +
+                                 std::to_string(data.size()) + " bytes");
   }
 }
 
@@ -95,13 +90,26 @@ void SysvMessageQueue::Send(long type, std::string_view text, int flags) {
 }
 
 bool SysvMessageQueue::TrySend(long type, std::span<const std::byte> data) {
-  try {
-    Send(type, data, IPC_NOWAIT);
-    return true;
-  } catch (const std::system_error& e) {
-    if (e.code().value() == EAGAIN) return false;
-    throw;
+  return SendWithFlags(type, data, IPC_NOWAIT);
+}
+
+bool SysvMessageQueue::SendWithFlags(long type, std::span<const std::byte> data,
+                                     int flags) {
+  CheckArgument(type > 0, "SysvMessageQueue::Send",
+                "message type must be positive");
+  CheckArgument((flags & ~IPC_NOWAIT) == 0, "SysvMessageQueue::Send",
+                "flags may only be IPC_NOWAIT");
+  const std::vector<std::byte> buffer = Packed(type, data);
+  // signal(7): msgsnd fails with EINTR after a handler even with SA_RESTART.
+  while (SysvMsgSyscalls::Current().Msgsnd(id_, buffer.data(), data.size(),
+                                           flags) != 0) {
+    const int err = errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN && (flags & IPC_NOWAIT)) return false;
+    ThrowSystemError(err, Call("msgsnd", id_) + " of " +
+                              std::to_string(data.size()) + " bytes");
   }
+  return true;
 }
 
 SysvMessage SysvMessageQueue::Receive(size_t max_size, long type, int flags) {
@@ -124,8 +132,10 @@ std::optional<SysvMessage> SysvMessageQueue::ReceiveWithFlags(size_t max_size,
       "SysvMessageQueue::Receive",
       "flags may only combine IPC_NOWAIT, MSG_EXCEPT, MSG_NOERROR, MSG_COPY");
   std::vector<std::byte> buffer(sizeof(long) + max_size);
+  // signal(7): msgrcv fails with EINTR after a handler even with SA_RESTART.
   for (;;) {
-    const ssize_t n = ::msgrcv(id_, buffer.data(), max_size, type, flags);
+    const ssize_t n = SysvMsgSyscalls::Current().Msgrcv(id_, buffer.data(),
+                                                        max_size, type, flags);
     if (n >= 0) {
       SysvMessage message;
       std::memcpy(&message.type, buffer.data(), sizeof(long));
@@ -143,7 +153,7 @@ std::optional<SysvMessage> SysvMessageQueue::ReceiveWithFlags(size_t max_size,
 
 msqid_ds SysvMessageQueue::Stat() const {
   msqid_ds ds{};
-  if (::msgctl(id_, IPC_STAT, &ds) != 0) {
+  if (SysvMsgSyscalls::Current().Msgctl(id_, IPC_STAT, &ds) != 0) {
     const int err = errno;
     ThrowSystemError(err, Call("msgctl(IPC_STAT)", id_));
   }
@@ -153,7 +163,7 @@ msqid_ds SysvMessageQueue::Stat() const {
 void SysvMessageQueue::SetQueueBytes(msglen_t bytes) {
   msqid_ds ds = Stat();
   ds.msg_qbytes = bytes;
-  if (::msgctl(id_, IPC_SET, &ds) != 0) {
+  if (SysvMsgSyscalls::Current().Msgctl(id_, IPC_SET, &ds) != 0) {
     const int err = errno;
     ThrowSystemError(err, Call("msgctl(IPC_SET)", id_) +
                               " msg_qbytes=" + std::to_string(bytes));
@@ -161,7 +171,7 @@ void SysvMessageQueue::SetQueueBytes(msglen_t bytes) {
 }
 
 void SysvMessageQueue::Remove() {
-  if (::msgctl(id_, IPC_RMID, nullptr) != 0) {
+  if (SysvMsgSyscalls::Current().Msgctl(id_, IPC_RMID, nullptr) != 0) {
     const int err = errno;
     ThrowSystemError(err, Call("msgctl(IPC_RMID)", id_));
   }

@@ -73,6 +73,8 @@ class SysvMessageQueue {
 
  private:
   SysvMessageQueue(int id, bool owned) : id_(id), owned_(owned) {}
+  // msgsnd with exactly `flags`; false only for EAGAIN under IPC_NOWAIT.
+  bool SendWithFlags(long type, std::span<const std::byte> data, int flags);
   // msgrcv with exactly `flags`; nothing only for ENOMSG under IPC_NOWAIT.
   std::optional<SysvMessage> ReceiveWithFlags(size_t max_size, long type,
                                               int flags);

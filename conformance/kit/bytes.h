@@ -1,17 +1,20 @@
 // Test bytes: a deterministic pattern to send through a channel, and filling
-// a non-blocking descriptor until the kernel refuses more.
-#ifndef CONFORMANCE_HARNESS_BYTES_H_
-#define CONFORMANCE_HARNESS_BYTES_H_
+// a non-blocking descriptor until the kernel refuses more (with a bound, so a
+// kernel that never refuses fails one test instead of filling memory).
+#ifndef CONFORMANCE_KIT_BYTES_H_
+#define CONFORMANCE_KIT_BYTES_H_
 
 #include <cstddef>
 #include <vector>
 
 namespace ipcproof {
 
-// `size` bytes that depend on the offset through a multiplicative hash, so
-// there is no short period: a chunk delivered at the wrong offset, twice, or
-// out of order does not compare equal by chance. Different seeds give
-// different streams.
+// `size` bytes in which every offset looks different: each aligned 8-byte
+// block is a bijective mix (SplitMix64's finalizer) of its index and `seed`,
+// so no two blocks are equal, within one stream or across seeds below 2^24,
+// and windows at any other shift agree only by 2^-64 chance. A chunk
+// delivered at the wrong offset, twice, or out of order therefore never
+// compares equal: the pattern has no period shorter than itself.
 std::vector<char> Pattern(size_t size, unsigned seed);
 
 struct WritesAccepted {
@@ -28,4 +31,4 @@ WritesAccepted WriteUntilEagain(int fd, size_t chunk, size_t bound_bytes);
 
 }  // namespace ipcproof
 
-#endif  // CONFORMANCE_HARNESS_BYTES_H_
+#endif  // CONFORMANCE_KIT_BYTES_H_

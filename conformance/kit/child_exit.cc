@@ -1,18 +1,97 @@
 #include "conformance/kit/child_exit.h"
 
-#include "conformance/kit/matchers.h"
+#include <string>
+
+#include "conformance/kit/errno_name.h"
 
 namespace ipcproof {
+namespace {
+
+std::string DescribeDropToUid(const DropToUidFailure& failure) {
+  std::string text = "DropToUid: ";
+  text += DropStepCall(failure.step);
+  if (failure.step == DropStep::kPdeathsig) return text + " failed";
+  if (failure.err == 0) {
+    return text + " failed with an errno other than EPERM and EINVAL";
+  }
+  return text + " failed with " + ErrnoName(failure.err);
+}
+
+std::string DescribeKitFailurePoint(int code) {
+  switch (code) {
+    case kTransferReadyFailed:
+      return "MeasureTransfer's receiver: writing its \"ready\" byte failed";
+    case kTransferBadChunkSize:
+      return "MeasureTransfer's receiver: a receive returned 0 bytes or more "
+             "than was left to send";
+    case kTransferDataMismatch:
+      return "MeasureTransfer's receiver: a received chunk differs from the "
+             "data sent";
+    case kUidProbeCannotReachPath:
+      return "WhyCannotBecomeUid's probe: became the uid, but stat(2) of the "
+             "path failed";
+    default:
+      return "kit failure point " + std::to_string(code) +
+             " (assigned to nothing in kit/child_exit.h)";
+  }
+}
+
+}  // namespace
+
+const char* DropStepCall(DropStep step) {
+  switch (step) {
+    case DropStep::kSetgroups:
+      return "setgroups";
+    case DropStep::kSetresgid:
+      return "setresgid";
+    case DropStep::kSetresuid:
+      return "setresuid";
+    case DropStep::kPdeathsig:
+      return "prctl(PR_SET_PDEATHSIG)";
+  }
+  return "an unknown DropToUid step";
+}
+
+std::string DescribeExitCode(int code) {
+  switch (ClassifyExitCode(code)) {
+    case ExitCodeKind::kSuccess:
+      return "success";
+    case ExitCodeKind::kTestFailurePoint:
+      return "failure point " + std::to_string(code) + " of the test";
+    case ExitCodeKind::kDropToUid:
+      return DescribeDropToUid(*DecodeDropToUidExit(code));
+    case ExitCodeKind::kKitFailurePoint:
+      return DescribeKitFailurePoint(code);
+    case ExitCodeKind::kBodyThrew:
+      return "ipc::ChildProcess body threw (or its set-up before the body "
+             "failed)";
+    case ExitCodeKind::kExecCannotExecute:
+      return "exec failed: cannot execute (126)";
+    case ExitCodeKind::kExecNotFound:
+      return "exec failed: not found (127)";
+    case ExitCodeKind::kErrnoNotCarried:
+      return "a call failed with an errno no exit code carries (0, or above " +
+             std::to_string(kLargestErrnoInExit) + ")";
+    case ExitCodeKind::kErrno:
+      return "the call failed with " + ErrnoName(*ErrnoFromExit(code));
+    case ExitCodeKind::kUnassigned:
+      break;
+  }
+  return "code " + std::to_string(code) +
+         " is in no range of the exit-code table (kit/child_exit.h)";
+}
 
 std::string DescribeChildExit(const ipc::WaitStatus& status) {
   std::string text = status.ToString();
-  if (!status.exited() || status.exit_code() < kErrnoExitBase) return text;
-  text += " (the call failed with " +
-          ErrnoName(status.exit_code() - kErrnoExitBase);
-  if (status.exit_code() == ipc::ChildProcess::kBodyThrew) {
-    text += ", or the child's body threw / its set-up failed";
+  if (!status.exited()) return text;
+  switch (ClassifyExitCode(status.exit_code())) {
+    case ExitCodeKind::kSuccess:
+    case ExitCodeKind::kTestFailurePoint:
+      // The test numbers these itself; only it knows what 3 means.
+      return text;
+    default:
+      return text + " (" + DescribeExitCode(status.exit_code()) + ")";
   }
-  return text + ")";
 }
 
 ::testing::AssertionResult ExitedWithZero(const ipc::WaitStatus& status) {

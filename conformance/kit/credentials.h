@@ -3,52 +3,70 @@
 // A test that asks "what may a process of another uid do?" forks a child,
 // drops it to kOtherUid with DropToUid, and lets it try. Whether that is
 // possible at all is decided by trying (WhyCannotBecomeUid), never by
-// checking uid == 0: in a user namespace that maps a single uid (Bazel's
-// sandbox, an unprivileged run) there is no second uid to become.
-#ifndef CONFORMANCE_HARNESS_CREDENTIALS_H_
-#define CONFORMANCE_HARNESS_CREDENTIALS_H_
+// checking uid == 0, and a skip says what the attempt found: the call that
+// failed, its errno, and the one explanation that errno has (EPERM: the
+// process lacks CAP_SETUID / CAP_SETGID; EINVAL: the id is not mapped in
+// this user namespace, as in Bazel's sandbox, which maps only uid 0).
+#ifndef CONFORMANCE_KIT_CREDENTIALS_H_
+#define CONFORMANCE_KIT_CREDENTIALS_H_
 
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <string>
 
+#include "conformance/kit/child_exit.h"
+
 namespace ipcproof {
 
 // The uid and gid a child drops to, to be "another user". Any id other than
 // the test's would do; 65534 is nobody/nogroup by convention.
+// WhyCannotBecomeUid refuses it when the test itself runs as 65534.
 inline constexpr uid_t kOtherUid = 65534;
 inline constexpr gid_t kOtherGid = 65534;
-
-// DropToUid's failure codes: base + errno of the call that failed, with
-// errno values of 50 and above reported as 49 (EPERM and EINVAL, what these
-// calls fail with, fit). All are >= 100 and <= 255, so they are valid exit
-// statuses and stay clear of the small codes (1..99) tests give their own
-// failure points.
-inline constexpr int kSetgroupsFailed = 100;  // 100..149
-inline constexpr int kSetresgidFailed = 150;  // 150..199
-inline constexpr int kSetresuidFailed = 200;  // 200..249
-inline constexpr int kPdeathsigFailed = 250;  // prctl; errno not encoded
 
 // In a forked child (async-signal-safe: only system calls): become `uid` and
 // `gid` with no supplementary groups (setgroups(0), setresgid, setresuid).
 // Leaving uid 0 clears every effective capability, so CAP_DAC_OVERRIDE,
 // CAP_IPC_OWNER and CAP_SYS_ADMIN no longer bypass permission bits. The
 // kernel clears PR_SET_PDEATHSIG on a credential change
-// (ipc/child_process.h), so it is re-armed with SIGKILL. Returns 0, or a
-// code from the table above naming the call that failed and its errno; a
-// child may return it as its exit code.
+// (ipc/child_process.h), so it is re-armed with SIGKILL. Returns 0, or
+// DropToUidExit(step, errno) (100..109 in kit/child_exit.h's table), which a
+// child may return as its exit code; errno is still the failed call's.
 int DropToUid(uid_t uid, gid_t gid);
 
-// "setresgid failed with EINVAL (Invalid argument)" for a DropToUid code.
+// Why DropToUid failed, from the `code` it returned: the call, its errno and
+// the explanation that errno has, with what this process shows of it
+// ("setresuid failed with EPERM (Operation not permitted): the process
+// lacks CAP_SETUID (euid 65534, CapEff 0000000000000000) ..."). Call it in
+// the parent, which a child inherited its credentials from: it reads
+// /proc/self. For a code outside DropToUid's block, says so.
 std::string DescribeDropFailure(int code);
+
+// The same as a skip reason: "cannot become uid 65534 (gid 65534): " and
+// DescribeDropFailure(code). What a test that ran DropToUid in its own child
+// passes to SKIP_UNVERIFIED when the child reports a non-zero code.
+std::string DescribeDropFailure(int code, uid_t uid, gid_t gid);
 
 // Why a child of this process cannot become `uid`/`gid` (and, if
 // `path_to_reach` is given, stat(2) that path as that user), or "" when it
-// can. Decided by trying in a throwaway child; the reason is meant for
-// SKIP_UNVERIFIED and names the call that failed.
+// can. Decided by trying in a throwaway child, which sends back the exact
+// errno; the reason is meant for SKIP_UNVERIFIED and has
+// DescribeDropFailure's form. Also refuses a `uid` that is this process's
+// own effective uid: that is not another user.
 std::string WhyCannotBecomeUid(uid_t uid, gid_t gid,
                                const std::string& path_to_reach = "");
+
+// Deprecated: the first code of each call's three in DropToUid's block
+// (once bases to which the errno was added). Decode a code with
+// DecodeDropToUidExit (kit/child_exit.h) instead.
+inline constexpr int kSetgroupsFailed =
+    DropToUidExit(DropStep::kSetgroups, EPERM);
+inline constexpr int kSetresgidFailed =
+    DropToUidExit(DropStep::kSetresgid, EPERM);
+inline constexpr int kSetresuidFailed =
+    DropToUidExit(DropStep::kSetresuid, EPERM);
+inline constexpr int kPdeathsigFailed = DropToUidExit(DropStep::kPdeathsig, 0);
 
 // Sets the process umask, restoring the previous one on scope exit.
 class ScopedUmask {
@@ -64,4 +82,4 @@ class ScopedUmask {
 
 }  // namespace ipcproof
 
-#endif  // CONFORMANCE_HARNESS_CREDENTIALS_H_
+#endif  // CONFORMANCE_KIT_CREDENTIALS_H_

@@ -25,10 +25,8 @@ struct stat StatPath(const std::string& path) {
 struct stat StatFd(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    {
-      const int err = errno;
-      ipc::ThrowSystemError(err, "fstat(" + std::to_string(fd) + ")");
-    }
+    const int err = errno;
+    ipc::ThrowSystemError(err, "fstat(" + std::to_string(fd) + ")");
   }
   return st;
 }

@@ -4,17 +4,16 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <system_error>
 
+#include "conformance/kit/errno_name.h"
 #include "conformance/procfs/files.h"
 
 namespace ipcproof {
 namespace {
 
 std::string Describe(const char* call, int err) {
-  return std::string(call) + " failed: " + strerrorname_np(err) + " (" +
-         std::strerror(err) + ")";
+  return std::string(call) + " failed with " + ErrnoName(err);
 }
 
 }  // namespace

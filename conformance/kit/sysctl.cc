@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <system_error>
 
+#include "conformance/kit/errno_name.h"
 #include "conformance/procfs/files.h"
 #include "ipc/error.h"
 #include "ipc/io.h"
@@ -30,12 +31,19 @@ void WriteSysctl(std::string_view name, int64_t value) {
 }
 
 std::string TryWriteSysctl(std::string_view name, int64_t value) {
+  const std::string what = "cannot write " + std::to_string(value) +
+                           " to /proc/sys/" + std::string(name) + ": ";
   try {
     WriteSysctl(name, value);
     return "";
+  } catch (const std::system_error& e) {
+    // what() is "<call>: <strerror>"; name the errno symbolically instead.
+    std::string call = e.what();
+    const std::string suffix = ": " + e.code().message();
+    if (call.ends_with(suffix)) call.resize(call.size() - suffix.size());
+    return what + call + " failed with " + ErrnoName(e.code().value());
   } catch (const std::exception& e) {
-    return "cannot write /proc/sys/" + std::string(name) + " = " +
-           std::to_string(value) + ": " + e.what();
+    return what + e.what();
   }
 }
 

@@ -19,9 +19,11 @@ int64_t ReadSysctl(std::string_view name);
 // Writes /proc/sys/<name>; throws std::system_error naming it on failure.
 void WriteSysctl(std::string_view name, int64_t value);
 
-// Writes /proc/sys/<name>; "" on success, else why not (the path, the value
-// and the errno), for SKIP_UNVERIFIED. A private IPC namespace entered
-// through a user namespace without a root mapping has read-only sysctls.
+// Writes /proc/sys/<name>; "" on success, else why not, for SKIP_UNVERIFIED:
+// "cannot write 8192 to /proc/sys/kernel/msgmax: open(/proc/sys/kernel/msgmax)
+// failed with EACCES (Permission denied)" (the value, the path, the call and
+// the errno). A private IPC namespace entered through a user namespace
+// without a root mapping has read-only sysctls.
 std::string TryWriteSysctl(std::string_view name, int64_t value);
 
 // The errno of a sysctl write that failed, 0 if it succeeded.

@@ -6,8 +6,8 @@
 // pipe, the parent starts the clock, sends, and stops it when the child has
 // received and checked everything and exited. What moves the bytes (msgsnd /
 // msgrcv, write / read, ...) is supplied by the caller.
-#ifndef CONFORMANCE_HARNESS_TRANSFER_H_
-#define CONFORMANCE_HARNESS_TRANSFER_H_
+#ifndef CONFORMANCE_KIT_TRANSFER_H_
+#define CONFORMANCE_KIT_TRANSFER_H_
 
 #include <sys/types.h>
 
@@ -17,15 +17,15 @@
 #include <string_view>
 #include <vector>
 
+#include "conformance/kit/child_exit.h"
 #include "ipc/child_process.h"
 
 namespace ipcproof {
 
-// The receiver's exit codes, one per failure point.
-inline constexpr int kTransferReadyFailed = 2;   // writing "ready" failed
-inline constexpr int kTransferBadChunkSize = 3;  // 0 bytes, or past the end
-inline constexpr int kTransferDataMismatch = 4;  // a byte differs
-// A failed receive: ErrnoExit(errno) (harness/child_exit.h).
+// The receiver's exit codes are in kit/child_exit.h's table, which
+// DescribeChildExit reads: kTransferReadyFailed, kTransferBadChunkSize and
+// kTransferDataMismatch for its failure points, ErrnoExit(errno) for a
+// failed receive.
 
 struct TransferResult {
   // How many times send_chunk was called.
@@ -62,16 +62,17 @@ TransferResult MeasureTransfer(std::span<const std::byte> data,
 
 // The spread of `rounds` runs of one transfer: rates on a shared 2-core VM
 // are noisy, so a figure is the median of a few runs, with the lowest and
-// highest beside it.
+// highest beside it. Each is the rate of one real run (for an even count the
+// median is the upper of the two middle runs), never an average.
 struct TransferRates {
   double mb_per_s_median = 0;
   double mb_per_s_min = 0;
   double mb_per_s_max = 0;
-  size_t units_per_transfer = 0;  // send_chunk calls of one run
+  size_t units_per_transfer = 0;  // send_chunk calls of the last run
   std::vector<ipc::WaitStatus> receiver_statuses;  // one per run
 };
 
-// Runs `transfer` (which moves `bytes` bytes) `rounds` times.
+// Runs `transfer` (which moves `bytes` bytes) `rounds` times, in order.
 TransferRates MeasureTransferRates(
     int rounds, size_t bytes, const std::function<TransferResult()>& transfer);
 
@@ -81,4 +82,4 @@ void RecordTransferRates(std::string_view prefix, const TransferRates& rates);
 
 }  // namespace ipcproof
 
-#endif  // CONFORMANCE_HARNESS_TRANSFER_H_
+#endif  // CONFORMANCE_KIT_TRANSFER_H_

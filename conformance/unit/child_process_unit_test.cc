@@ -1,10 +1,12 @@
-// ipc::ChildProcess and ipc::WaitStatus (ipc/child_process.h). They do not
-// go through the Syscalls seam (fork/waitpid/kill are called directly), so
-// this file checks the wrapper's own logic: decoding of wait statuses from
-// statuses built with the <sys/wait.h> encoding macros, arguments refused
-// before fork, a throwing body's exit code, and that every child is reaped.
-// The few tests that fork order parent and child through a pipe (the child
-// blocks in read(2) until the parent writes), never by time.
+// ipc::ChildProcess and ipc::WaitStatus (ipc/child_process.h). The first
+// part decodes wait statuses built with the <sys/wait.h> encoding macros and
+// forks real children: arguments refused before fork, a throwing body's exit
+// code, and that every child is reaped. Those tests order parent and child
+// through a pipe (the child blocks in read(2) until the parent writes),
+// never by time. The last part injects faults through the
+// ipc::ProcessSyscalls seam: what EINTR, ECHILD and other errors from
+// waitpid(2) and kill(2) do to the wrapper's record of its child, which no
+// real child can be made to produce on demand.
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,7 +19,7 @@
 #include <string>
 #include <utility>
 
-#include "conformance/unit/mock_syscalls.h"
+#include "conformance/unit/mock_process_syscalls.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/child_process.h"
@@ -26,8 +28,16 @@
 namespace ipcproof::unit {
 namespace {
 
+using ::testing::DoAll;
 using ::testing::HasSubstr;
+using ::testing::InSequence;
+using ::testing::IsNull;
+using ::testing::MockFunction;
 using ::testing::Not;
+using ::testing::NotNull;
+using ::testing::Return;
+using ::testing::SetArgPointee;
+using ::testing::SetErrnoAndReturn;
 
 // ---------------------------------------------------------------- WaitStatus
 
@@ -184,6 +194,181 @@ TEST(ChildProcessTest, MoveAssignmentKillsAndReapsTheTargetsOldChild) {
   target = std::move(source);
   EXPECT_TRUE(Reaped(old_pid));
   EXPECT_TRUE(target.Wait().ExitedWith(7));
+}
+
+// ------------------------------------------------- Through the seam (mocked)
+
+class ChildProcessSeamTest : public MockedProcessSyscallsTest {
+ protected:
+  // A ChildProcess whose fork "returned" kFakePid; its body never runs.
+  ipc::ChildProcess MakeChild() {
+    EXPECT_CALL(sys_, Fork()).WillOnce(Return(kFakePid));
+    return ipc::ChildProcess::Fork([] { return 0; });
+  }
+  // The destructor's SIGKILL and blocking waitpid for a child not reaped.
+  void ExpectKilledAndReapedAtTheEnd() {
+    InSequence in_order;
+    EXPECT_CALL(sys_, Kill(kFakePid, SIGKILL)).WillOnce(Return(0));
+    EXPECT_CALL(sys_, Waitpid(kFakePid, IsNull(), 0))
+        .WillOnce(Return(kFakePid));
+  }
+};
+
+// waitpid returning `pid` with `status` stored, as the kernel reports an
+// ended child.
+auto Reports(int status) {
+  return DoAll(SetArgPointee<1>(status), Return(kFakePid));
+}
+
+TEST_F(ChildProcessSeamTest, ForkFailureThrowsNamingForkAndLeavesNoChild) {
+  // fork(2) EAGAIN: a process limit was reached. Nothing to kill or reap
+  // afterwards (StrictMock: no kill, no waitpid).
+  EXPECT_CALL(sys_, Fork()).WillOnce(SetErrnoAndReturn(EAGAIN, -1));
+
+  EXPECT_THAT([] { ipc::ChildProcess::Fork([] { return 0; }); },
+              ThrowsSystemError(EAGAIN, HasSubstr("fork")));
+}
+
+TEST_F(ChildProcessSeamTest, WaitRetriesAfterEintrAndReapsOnce) {
+  // waitpid(2) EINTR: "WNOHANG was not set and an unblocked signal or a
+  // SIGCHLD was caught". The child is still there; waiting must go on.
+  ipc::ChildProcess child = MakeChild();
+  EXPECT_CALL(sys_, Waitpid(kFakePid, NotNull(), 0))
+      .WillOnce(SetErrnoAndReturn(EINTR, -1))
+      .WillOnce(SetErrnoAndReturn(EINTR, -1))
+      .WillOnce(Reports(W_EXITCODE(3, 0)));
+
+  const ipc::WaitStatus status = child.Wait();
+  EXPECT_TRUE(status.ExitedWith(3)) << status.ToString();
+  EXPECT_TRUE(child.reaped());
+  // Reaped: the destructor must not signal or wait for the pid again.
+}
+
+TEST_F(ChildProcessSeamTest, WaitEchildForgetsThePidSoNothingKillsItLater) {
+  // ECHILD: the child is not ours to wait for (SIGCHLD set to SIG_IGN reaps
+  // children at once). Its pid may already belong to another process, so
+  // the destructor must not SIGKILL it (StrictMock: no kill).
+  ipc::ChildProcess child = MakeChild();
+  EXPECT_CALL(sys_, Waitpid(kFakePid, NotNull(), 0))
+      .WillOnce(SetErrnoAndReturn(ECHILD, -1));
+
+  EXPECT_THAT(
+      [&] { child.Wait(); },
+      ThrowsSystemError(
+          ECHILD, HasSubstr("waitpid(" + std::to_string(kFakePid) + ")")));
+  EXPECT_TRUE(child.reaped());
+}
+
+TEST_F(ChildProcessSeamTest, WaitFailingOtherwiseKeepsTheChildToKillLater) {
+  // Any other error leaves the child ours: the destructor still kills and
+  // reaps it, so no process outlives the test.
+  ipc::ChildProcess child = MakeChild();
+  EXPECT_CALL(sys_, Waitpid(kFakePid, NotNull(), 0))
+      .WillOnce(SetErrnoAndReturn(EINVAL, -1));
+  ExpectKilledAndReapedAtTheEnd();
+
+  EXPECT_THAT([&] { child.Wait(); },
+              ThrowsSystemError(EINVAL, HasSubstr("waitpid")));
+  EXPECT_FALSE(child.reaped());
+}
+
+TEST_F(ChildProcessSeamTest, TryWaitMapsZeroToNothingYetThenReaps) {
+  // waitpid(2) with WNOHANG: "0 if ... the child specified by pid exists
+  // but has not yet changed state".
+  ipc::ChildProcess child = MakeChild();
+  EXPECT_CALL(sys_, Waitpid(kFakePid, NotNull(), WNOHANG))
+      .WillOnce(Return(0))
+      .WillOnce(Reports(W_EXITCODE(0, SIGTERM)));
+
+  EXPECT_EQ(child.TryWait(), std::nullopt);
+  EXPECT_FALSE(child.reaped());
+  const std::optional<ipc::WaitStatus> status = child.TryWait();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(status->KilledBy(SIGTERM)) << status->ToString();
+  EXPECT_TRUE(child.reaped());
+}
+
+TEST_F(ChildProcessSeamTest, TryWaitEchildForgetsThePid) {
+  ipc::ChildProcess child = MakeChild();
+  EXPECT_CALL(sys_, Waitpid(kFakePid, NotNull(), WNOHANG))
+      .WillOnce(SetErrnoAndReturn(ECHILD, -1));
+
+  EXPECT_THAT([&] { child.TryWait(); },
+              ThrowsSystemError(ECHILD, HasSubstr("WNOHANG")));
+  EXPECT_TRUE(child.reaped());
+}
+
+TEST_F(ChildProcessSeamTest, SignalPassesTheSignalAndThrowsNamingKill) {
+  ipc::ChildProcess child = MakeChild();
+  {
+    InSequence in_order;
+    EXPECT_CALL(sys_, Kill(kFakePid, SIGTERM))
+        .WillOnce(Return(0))
+        .WillOnce(SetErrnoAndReturn(EPERM, -1));
+  }
+  ExpectKilledAndReapedAtTheEnd();
+
+  child.Signal(SIGTERM);
+  EXPECT_THAT([&] { child.Signal(SIGTERM); },
+              ThrowsSystemError(
+                  EPERM, HasSubstr("kill(" + std::to_string(kFakePid) + ", " +
+                                   std::to_string(SIGTERM) + ")")));
+}
+
+TEST_F(ChildProcessSeamTest, KillSendsSigkillThenWaitsForTheStatus) {
+  ipc::ChildProcess child = MakeChild();
+  {
+    InSequence in_order;
+    EXPECT_CALL(sys_, Kill(kFakePid, SIGKILL)).WillOnce(Return(0));
+    EXPECT_CALL(sys_, Waitpid(kFakePid, NotNull(), 0))
+        .WillOnce(Reports(W_EXITCODE(0, SIGKILL)));
+  }
+
+  EXPECT_TRUE(child.Kill().KilledBy(SIGKILL));
+  EXPECT_TRUE(child.reaped());
+}
+
+TEST_F(ChildProcessSeamTest, DestructorKillsThenReapsRetryingEintr) {
+  // The destructor cannot throw and must not leave a zombie: a signal
+  // arriving during its waitpid must not end the wait.
+  MockFunction<void(const char*)> checkpoint;
+  {
+    InSequence in_order;
+    EXPECT_CALL(checkpoint, Call("going away"));
+    EXPECT_CALL(sys_, Kill(kFakePid, SIGKILL)).WillOnce(Return(0));
+    EXPECT_CALL(sys_, Waitpid(kFakePid, IsNull(), 0))
+        .WillOnce(SetErrnoAndReturn(EINTR, -1))
+        .WillOnce(Return(kFakePid));
+  }
+  {
+    ipc::ChildProcess child = MakeChild();
+    checkpoint.Call("going away");
+  }
+}
+
+TEST_F(ChildProcessSeamTest, MoveAssignmentKillsAndReapsTheTargetsChildFirst) {
+  constexpr pid_t kOtherPid = kFakePid + 1;
+  MockFunction<void(const char*)> checkpoint;
+  {
+    InSequence in_order;
+    EXPECT_CALL(sys_, Kill(kOtherPid, SIGKILL)).WillOnce(Return(0));
+    EXPECT_CALL(sys_, Waitpid(kOtherPid, IsNull(), 0))
+        .WillOnce(Return(kOtherPid));
+    EXPECT_CALL(checkpoint, Call("assigned"));
+    EXPECT_CALL(sys_, Kill(kFakePid, SIGKILL)).WillOnce(Return(0));
+    EXPECT_CALL(sys_, Waitpid(kFakePid, IsNull(), 0))
+        .WillOnce(Return(kFakePid));
+  }
+  EXPECT_CALL(sys_, Fork())
+      .WillOnce(Return(kFakePid))
+      .WillOnce(Return(kOtherPid));
+  {
+    ipc::ChildProcess source = ipc::ChildProcess::Fork([] { return 0; });
+    ipc::ChildProcess target = ipc::ChildProcess::Fork([] { return 0; });
+    target = std::move(source);
+    EXPECT_EQ(target.pid(), kFakePid);
+    checkpoint.Call("assigned");
+  }
 }
 
 }  // namespace

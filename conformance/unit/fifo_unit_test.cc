@@ -13,7 +13,7 @@
 #include <string>
 #include <utility>
 
-#include "conformance/unit/mock_syscalls.h"
+#include "conformance/unit/mock_fd_syscalls.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/fifo.h"
@@ -33,7 +33,7 @@ using ::testing::StrEq;
 constexpr char kPath[] = "/nonexistent-ipcproof-unit/fifo";
 constexpr char kOtherPath[] = "/nonexistent-ipcproof-unit/other";
 
-class FifoUnitTest : public MockedSyscallsTest {
+class FifoUnitTest : public MockedFdSyscallsTest {
  protected:
   // An owning Fifo whose mkfifo succeeded; the caller states the unlinks.
   ipc::Fifo MakeOwned(const char* path, mode_t mode = 0600) {
@@ -50,7 +50,7 @@ struct BadCreate {
   mode_t mode;
 };
 
-class FifoCreateRejectsTest : public MockedSyscallsTest,
+class FifoCreateRejectsTest : public MockedFdSyscallsTest,
                               public ::testing::WithParamInterface<BadCreate> {
 };
 
@@ -141,6 +141,64 @@ TEST_F(FifoUnitTest, ExistingNeverUnlinks) {
   EXPECT_FALSE(moved.owns_node());
 }
 
+TEST_F(FifoUnitTest, AnExistingOnTheOwnersPathLeavesTheUnlinkToTheOwner) {
+  // Two objects name one node; only the one that created it unlinks it, once,
+  // whichever goes away first.
+  MockFunction<void(const char*)> checkpoint;
+  {
+    InSequence in_order;
+    EXPECT_CALL(checkpoint, Call("borrower gone"));
+    EXPECT_CALL(sys_, Unlink(StrEq(kPath))).WillOnce(Return(0));
+  }
+  {
+    ipc::Fifo owner = MakeOwned(kPath);
+    {
+      const ipc::Fifo borrower = ipc::Fifo::Existing(kPath);
+      EXPECT_FALSE(borrower.owns_node());
+    }
+    checkpoint.Call("borrower gone");
+  }
+}
+
+TEST_F(FifoUnitTest, MovingAnOwnerIntoAnExistingUnlinksOnlyTheOwnersNode) {
+  // The target named another node it did not create: the assignment must
+  // not unlink that one, and the owner's node goes when the target does.
+  MockFunction<void(const char*)> checkpoint;
+  {
+    InSequence in_order;
+    EXPECT_CALL(checkpoint, Call("assigned"));
+    EXPECT_CALL(sys_, Unlink(StrEq(kPath))).WillOnce(Return(0));
+  }
+  EXPECT_CALL(sys_, Unlink(StrEq(kOtherPath))).Times(0);
+  {
+    ipc::Fifo target = ipc::Fifo::Existing(kOtherPath);
+    {
+      ipc::Fifo created = MakeOwned(kPath);
+      target = std::move(created);
+    }
+    EXPECT_TRUE(target.owns_node());
+    EXPECT_EQ(target.path(), kPath);
+    checkpoint.Call("assigned");
+  }
+}
+
+TEST_F(FifoUnitTest, MovingAnExistingIntoAnOwnerUnlinksTheOwnersNodeThenNone) {
+  MockFunction<void(const char*)> checkpoint;
+  {
+    InSequence in_order;
+    EXPECT_CALL(sys_, Unlink(StrEq(kPath))).WillOnce(Return(0));
+    EXPECT_CALL(checkpoint, Call("assigned"));
+  }
+  EXPECT_CALL(sys_, Unlink(StrEq(kOtherPath))).Times(0);
+  {
+    ipc::Fifo target = MakeOwned(kPath);
+    target = ipc::Fifo::Existing(kOtherPath);
+    EXPECT_FALSE(target.owns_node());
+    EXPECT_EQ(target.path(), kOtherPath);
+    checkpoint.Call("assigned");
+  }
+}
+
 TEST_F(FifoUnitTest, ExistingRejectsBadPathsWithoutASyscall) {
   EXPECT_THAT([&] { ipc::Fifo::Existing(""); }, ThrowsInvalidArgument());
   EXPECT_THAT([&] { ipc::Fifo::Existing(std::string("a\0b", 3)); },
@@ -184,7 +242,7 @@ TEST_F(FifoUnitTest, RemoveFailureThrowsNamingThePathAndKeepsOwnership) {
 
 // -------------------------------------------------------------------- Open
 
-class FifoOpenRejectsFlagsTest : public MockedSyscallsTest,
+class FifoOpenRejectsFlagsTest : public MockedFdSyscallsTest,
                                  public ::testing::WithParamInterface<int> {};
 
 TEST_P(FifoOpenRejectsFlagsTest, BeforeAnySyscall) {
@@ -203,7 +261,7 @@ INSTANTIATE_TEST_SUITE_P(
                       O_RDONLY | O_DIRECTORY, O_RDWR | O_EXCL,
                       O_RDONLY | O_NOFOLLOW));
 
-class FifoOpenPassesFlagsTest : public MockedSyscallsTest,
+class FifoOpenPassesFlagsTest : public MockedFdSyscallsTest,
                                 public ::testing::WithParamInterface<int> {};
 
 TEST_P(FifoOpenPassesFlagsTest, ToOpenUnchangedAndOwnsTheResult) {

@@ -17,7 +17,7 @@
 #include <system_error>
 #include <vector>
 
-#include "conformance/unit/mock_syscalls.h"
+#include "conformance/unit/mock_fd_syscalls.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -62,7 +62,7 @@ std::string AsString(std::span<const std::byte> bytes) {
 
 // ---------------------------------------------------------------- WriteAll
 
-using WriteAllTest = MockedSyscallsTest;
+using WriteAllTest = MockedFdSyscallsTest;
 
 TEST_F(WriteAllTest, RetriesTheSameRequestAfterEintr) {
   const auto data = Bytes();
@@ -175,7 +175,7 @@ TEST_F(WriteAllTest, TextOverloadWritesTheTextsOwnBytes) {
 
 // --------------------------------------------------------------- WriteSome
 
-using WriteSomeTest = MockedSyscallsTest;
+using WriteSomeTest = MockedFdSyscallsTest;
 
 TEST_F(WriteSomeTest, RetriesAfterEintr) {
   const auto data = Bytes();
@@ -205,7 +205,7 @@ TEST_F(WriteSomeTest, ErrorThrowsNamingWriteAndFd) {
 
 // ---------------------------------------------------------------- ReadSome
 
-using ReadSomeTest = MockedSyscallsTest;
+using ReadSomeTest = MockedFdSyscallsTest;
 
 TEST_F(ReadSomeTest, RetriesAfterEintr) {
   std::vector<std::byte> buffer(16);
@@ -246,7 +246,7 @@ TEST_F(ReadSomeTest, EagainThrowsNamingReadAndFd) {
 
 // --------------------------------------------------------------- ReadExact
 
-using ReadExactTest = MockedSyscallsTest;
+using ReadExactTest = MockedFdSyscallsTest;
 
 TEST_F(ReadExactTest, AccumulatesShortReadsAtTheRightOffsets) {
   std::vector<std::byte> buffer(30);
@@ -342,7 +342,7 @@ TEST_F(ReadExactTest, EmptyBufferMakesNoSyscall) {
 
 // ------------------------------------------------------------ ReadUntilEof
 
-using ReadUntilEofTest = MockedSyscallsTest;
+using ReadUntilEofTest = MockedFdSyscallsTest;
 
 TEST_F(ReadUntilEofTest, ReturnsTheCountReadBeforeEndOfFile) {
   std::vector<std::byte> buffer(30);

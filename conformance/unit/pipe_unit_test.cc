@@ -1,9 +1,10 @@
 // Fault injection into ipc::Pipe (ipc/pipe.h): which flags reach pipe2(2),
 // which arguments are refused before any call, what the errors say, how
-// F_GETPIPE_SZ/F_SETPIPE_SZ and F_GETFL/F_SETFL are driven, and that each
-// end is closed exactly once.
+// F_GETPIPE_SZ/F_SETPIPE_SZ, FIONREAD and F_GETFL/F_SETFL are driven, and
+// that each end is closed exactly once.
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 
 #include <climits>
 #include <cstddef>
@@ -14,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "conformance/unit/mock_syscalls.h"
+#include "conformance/unit/mock_fd_syscalls.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/io.h"
@@ -42,7 +43,7 @@ auto Pipe2Succeeds() {
   return DoAll(SetArrayArgument<0>(kFakeFds, kFakeFds + 2), Return(0));
 }
 
-class PipeUnitTest : public MockedSyscallsTest {
+class PipeUnitTest : public MockedFdSyscallsTest {
  protected:
   // A pipe on the fake descriptors; its destructor's close(2) calls are
   // expected here, so each test only states what it does in between.
@@ -58,7 +59,7 @@ class PipeUnitTest : public MockedSyscallsTest {
 
 // ------------------------------------------------------------------ Create
 
-class PipeCreateRejectsFlagsTest : public MockedSyscallsTest,
+class PipeCreateRejectsFlagsTest : public MockedFdSyscallsTest,
                                    public ::testing::WithParamInterface<int> {};
 
 TEST_P(PipeCreateRejectsFlagsTest, BeforeAnySyscall) {
@@ -81,7 +82,7 @@ TEST_F(PipeUnitTest, CreateRejectionNamesTheWrapper) {
                   HasSubstr("Pipe::Create")));
 }
 
-class PipeCreatePassesFlagsTest : public MockedSyscallsTest,
+class PipeCreatePassesFlagsTest : public MockedFdSyscallsTest,
                                   public ::testing::WithParamInterface<int> {};
 
 TEST_P(PipeCreatePassesFlagsTest, ToPipe2Unchanged) {
@@ -183,6 +184,57 @@ TEST_F(PipeUnitTest, CapacityFailureThrowsNamingTheCall) {
 
   EXPECT_THAT([&] { pipe.Capacity(); },
               ThrowsSystemError(EBADF, HasSubstr("F_GETPIPE_SZ")));
+}
+
+// ---------------------------------------------------- BytesUnread (FIONREAD)
+
+// An ioctl(2) stand-in that answers FIONREAD with `unread` bytes.
+auto AnswersFionread(int unread) {
+  return [unread](int, unsigned long, void* arg) {
+    *static_cast<int*>(arg) = unread;
+    return 0;
+  };
+}
+
+TEST_F(PipeUnitTest, BytesUnreadAsksFionreadAndReturnsItsCount) {
+  // ioctl_tty(2)/pipe(7): FIONREAD stores the unread byte count in the int
+  // its argument points at.
+  ExpectBothEndsClosedOnce();
+  ipc::Pipe pipe = MakePipe();
+  EXPECT_CALL(sys_, Ioctl(kFakeReadFd, FIONREAD, NotNull()))
+      .WillOnce(AnswersFionread(12345));
+
+  EXPECT_EQ(pipe.BytesUnread(), 12345u);
+}
+
+TEST_F(PipeUnitTest, BytesUnreadUsesTheWriteEndOnceTheReadEndIsClosed) {
+  ExpectBothEndsClosedOnce();
+  ipc::Pipe pipe = MakePipe();
+  pipe.CloseReadEnd();
+  EXPECT_CALL(sys_, Ioctl(kFakeWriteFd, FIONREAD, NotNull()))
+      .WillOnce(AnswersFionread(7));
+
+  EXPECT_EQ(pipe.BytesUnread(), 7u);
+}
+
+TEST_F(PipeUnitTest, BytesUnreadWithBothEndsClosedIsRefusedWithoutASyscall) {
+  ExpectBothEndsClosedOnce();
+  ipc::Pipe pipe = MakePipe();
+  pipe.CloseReadEnd();
+  pipe.CloseWriteEnd();
+  EXPECT_CALL(sys_, Ioctl).Times(0);
+
+  EXPECT_THAT([&] { pipe.BytesUnread(); }, ThrowsInvalidArgument());
+}
+
+TEST_F(PipeUnitTest, FreeBytesUnreadWorksOnAnyDescriptorAndThrowsNamingIoctl) {
+  EXPECT_CALL(sys_, Ioctl(kFakeFd, FIONREAD, NotNull()))
+      .WillOnce(AnswersFionread(0))
+      .WillOnce(SetErrnoAndReturn(ENOTTY, -1));
+
+  EXPECT_EQ(ipc::BytesUnread(kFakeFd), 0u);
+  EXPECT_THAT([] { ipc::BytesUnread(kFakeFd); },
+              ThrowsSystemError(ENOTTY, HasSubstr("ioctl(FIONREAD)")));
 }
 
 // ----------------------------------------------------- SetCapacity (F_SET)

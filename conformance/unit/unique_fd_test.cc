@@ -8,7 +8,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "conformance/unit/mock_syscalls.h"
+#include "conformance/unit/mock_fd_syscalls.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -20,7 +20,7 @@ using ::testing::MockFunction;
 using ::testing::Return;
 using ::testing::SetErrnoAndReturn;
 
-using UniqueFdTest = MockedSyscallsTest;
+using UniqueFdTest = MockedFdSyscallsTest;
 
 // Moves happen in containers and during exception unwinding: they must not
 // be able to throw.

@@ -1,13 +1,14 @@
-#include "ipc/syscalls.h"
+#include "ipc/fd_syscalls.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace ipc {
 namespace {
 
-class Kernel final : public Syscalls {
+class KernelFdSyscalls final : public FdSyscalls {
  public:
   ssize_t Read(int fd, void* buf, size_t count) override {
     return ::read(fd, buf, count);
@@ -18,6 +19,9 @@ class Kernel final : public Syscalls {
   int Close(int fd) override { return ::close(fd); }
   int Pipe2(int fds[2], int flags) override { return ::pipe2(fds, flags); }
   int Fcntl(int fd, int cmd, int arg) override { return ::fcntl(fd, cmd, arg); }
+  int Ioctl(int fd, unsigned long request, void* arg) override {
+    return ::ioctl(fd, request, arg);
+  }
   int Open(const char* path, int flags, mode_t mode) override {
     return ::open(path, flags, mode);
   }
@@ -27,21 +31,15 @@ class Kernel final : public Syscalls {
   int Unlink(const char* path) override { return ::unlink(path); }
 };
 
-// Constant-initialised so wrappers used from static constructors still work.
-constinit Kernel kernel;
-constinit Syscalls* current = &kernel;
+constinit KernelFdSyscalls kernel;
 
 }  // namespace
 
-Syscalls& KernelSyscalls() { return kernel; }
-
-Syscalls& CurrentSyscalls() { return *current; }
-
-ScopedSyscallsOverride::ScopedSyscallsOverride(Syscalls& replacement)
-    : previous_(current) {
-  current = &replacement;
+template <>
+FdSyscalls& Seam<FdSyscalls>::Kernel() {
+  return kernel;
 }
-
-ScopedSyscallsOverride::~ScopedSyscallsOverride() { current = previous_; }
+template <>
+constinit FdSyscalls* Seam<FdSyscalls>::current_ = &kernel;
 
 }  // namespace ipc

@@ -1,0 +1,592 @@
+// Unit tests of the kit's own logic: the one table of child exit codes and
+// its readings, the syscall matchers and their messages, the skip reasons of
+// the uid-switching helpers, the test pattern, the bounded fill, the
+// transfer statistics and the sysctl helpers' messages. A kit that
+// misreads a child's code or a matcher that passes a wrong errno would let
+// a conformance test report the wrong verdict; these catch that first.
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <set>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "conformance/kit/bytes.h"
+#include "conformance/kit/child_exit.h"
+#include "conformance/kit/credentials.h"
+#include "conformance/kit/errno_name.h"
+#include "conformance/kit/matchers.h"
+#include "conformance/kit/sysctl.h"
+#include "conformance/kit/transfer.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest-spi.h"
+#include "gtest/gtest.h"
+#include "ipc/child_process.h"
+#include "ipc/pipe.h"
+#include "ipc/unique_fd.h"
+
+namespace ipcproof {
+namespace {
+
+using ::ipc::ChildProcess;
+using ::ipc::WaitStatus;
+using ::testing::AllOf;
+using ::testing::AnyOf;
+using ::testing::DescribeMatcher;
+using ::testing::ExplainMatchResult;
+using ::testing::Gt;
+using ::testing::HasSubstr;
+using ::testing::Ne;
+using ::testing::Not;
+using ::testing::StartsWith;
+using ::testing::StringMatchResultListener;
+
+// ===========================================================================
+// The exit-code table (kit/child_exit.h)
+
+TEST(ExitCodeTableTest, EveryStatusFallsInExactlyOneRange) {
+  for (int code = 0; code <= 255; ++code) {
+    int ranges = 0;
+    for (const ExitCodeRange& range : kExitCodeTable) {
+      if (code >= range.first && code <= range.last) ++ranges;
+    }
+    EXPECT_EQ(ranges, 1) << "exit code " << code;
+  }
+}
+
+TEST(ExitCodeTableTest, EveryCodeHasAReadingOfItsOwn) {
+  std::set<std::string> readings;
+  for (int code = 0; code <= 255; ++code) {
+    EXPECT_TRUE(readings.insert(DescribeExitCode(code)).second)
+        << "code " << code << " reads like another: " << DescribeExitCode(code);
+  }
+}
+
+TEST(ExitCodeTableTest, EachRangeDecodesToItsOwnKind) {
+  EXPECT_EQ(ClassifyExitCode(0), ExitCodeKind::kSuccess);
+  for (int code = kFirstTestFailureExit; code <= kLastTestFailureExit; ++code) {
+    EXPECT_EQ(ClassifyExitCode(code), ExitCodeKind::kTestFailurePoint) << code;
+  }
+  for (int code = kFirstDropToUidExit; code <= kLastDropToUidExit; ++code) {
+    EXPECT_EQ(ClassifyExitCode(code), ExitCodeKind::kDropToUid) << code;
+    EXPECT_TRUE(DecodeDropToUidExit(code).has_value()) << code;
+  }
+  for (int code : {kTransferReadyFailed, kTransferBadChunkSize,
+                   kTransferDataMismatch, kUidProbeCannotReachPath}) {
+    EXPECT_EQ(ClassifyExitCode(code), ExitCodeKind::kKitFailurePoint) << code;
+  }
+  EXPECT_EQ(ClassifyExitCode(ChildProcess::kBodyThrew),
+            ExitCodeKind::kBodyThrew);
+  EXPECT_EQ(ClassifyExitCode(126), ExitCodeKind::kExecCannotExecute);
+  EXPECT_EQ(ClassifyExitCode(127), ExitCodeKind::kExecNotFound);
+  EXPECT_EQ(ClassifyExitCode(128), ExitCodeKind::kErrnoNotCarried);
+  EXPECT_EQ(ClassifyExitCode(255), ExitCodeKind::kUnassigned);
+  EXPECT_EQ(ClassifyExitCode(256), ExitCodeKind::kUnassigned);
+  EXPECT_EQ(ClassifyExitCode(-1), ExitCodeKind::kUnassigned);
+}
+
+TEST(ExitCodeTableTest, ErrnoCodesCarryTheErrnoAndNothingElse) {
+  for (int err = 1; err <= kLargestErrnoInExit; ++err) {
+    const int code = ErrnoExit(err);
+    EXPECT_EQ(ClassifyExitCode(code), ExitCodeKind::kErrno) << err;
+    EXPECT_EQ(ErrnoFromExit(code), err);
+    EXPECT_EQ(DescribeExitCode(code), "the call failed with " + ErrnoName(err));
+  }
+  // What the table cannot carry gets one code, never another range's.
+  for (int err : {0, kLargestErrnoInExit + 1, EHWPOISON, 4095, -1}) {
+    EXPECT_EQ(ErrnoExit(err), kErrnoNotCarriedExit) << err;
+    EXPECT_EQ(ErrnoFromExit(ErrnoExit(err)), std::nullopt) << err;
+  }
+  for (int code = 0; code <= 255; ++code) {
+    if (ClassifyExitCode(code) != ExitCodeKind::kErrno) {
+      EXPECT_EQ(ErrnoFromExit(code), std::nullopt) << code;
+    }
+  }
+}
+
+// The readings issue 15 found wrong: a DropToUid code read as an errno, 127
+// (a shell's "not found") read as EFBIG, 125 read as ENOTTY.
+TEST(ExitCodeTableTest, NoCodeReadsAsAnErrnoItDoesNotCarry) {
+  EXPECT_EQ(DescribeExitCode(127), "exec failed: not found (127)");
+  EXPECT_EQ(DescribeExitCode(126), "exec failed: cannot execute (126)");
+  EXPECT_THAT(DescribeExitCode(ChildProcess::kBodyThrew),
+              AllOf(HasSubstr("ipc::ChildProcess body threw"),
+                    Not(HasSubstr("ENOTTY"))));
+  EXPECT_EQ(DescribeExitCode(DropToUidExit(DropStep::kSetresuid, EPERM)),
+            "DropToUid: setresuid failed with EPERM (Operation not permitted)");
+  EXPECT_EQ(DescribeExitCode(DropToUidExit(DropStep::kSetresgid, EINVAL)),
+            "DropToUid: setresgid failed with EINVAL (Invalid argument)");
+  EXPECT_EQ(DescribeExitCode(DropToUidExit(DropStep::kSetgroups, EFAULT)),
+            "DropToUid: setgroups failed with an errno other than EPERM and "
+            "EINVAL");
+  EXPECT_EQ(DescribeExitCode(DropToUidExit(DropStep::kPdeathsig, EINVAL)),
+            "DropToUid: prctl(PR_SET_PDEATHSIG) failed");
+  EXPECT_THAT(DescribeExitCode(kTransferDataMismatch),
+              HasSubstr("MeasureTransfer's receiver"));
+  EXPECT_THAT(DescribeExitCode(255), HasSubstr("in no range"));
+}
+
+TEST(ExitCodeTableTest, DropToUidCodesDecodeToTheirCallAndErrno) {
+  std::set<int> codes;
+  for (DropStep step :
+       {DropStep::kSetgroups, DropStep::kSetresgid, DropStep::kSetresuid}) {
+    for (int err : {EPERM, EINVAL, EAGAIN}) {
+      const int code = DropToUidExit(step, err);
+      codes.insert(code);
+      const std::optional<DropToUidFailure> decoded = DecodeDropToUidExit(code);
+      ASSERT_TRUE(decoded.has_value()) << code;
+      EXPECT_EQ(decoded->step, step) << code;
+      EXPECT_EQ(decoded->err, err == EAGAIN ? 0 : err) << code;
+    }
+  }
+  codes.insert(DropToUidExit(DropStep::kPdeathsig, EINVAL));
+  EXPECT_EQ(codes.size(), 10u) << "two DropToUid failures share a code";
+  EXPECT_EQ(*codes.begin(), kFirstDropToUidExit);
+  EXPECT_EQ(*codes.rbegin(), kLastDropToUidExit);
+  EXPECT_EQ(DecodeDropToUidExit(ErrnoExit(EPERM)), std::nullopt);
+}
+
+TEST(ExitCodeTableTest, ExecFailureFollowsTheShellConvention) {
+  EXPECT_EQ(ExecFailureExit(ENOENT), 127);
+  EXPECT_EQ(ExecFailureExit(EACCES), 126);
+  EXPECT_EQ(ExecFailureExit(ENOEXEC), 126);
+}
+
+// --- Real children, read back by DescribeChildExit ---------------------------
+
+TEST(DescribeChildExitTest, ReadsWhatRealChildrenReport) {
+  const WaitStatus failed_call = ChildProcess::Fork([] {
+                                   return ::close(-1) == 0 ? 0 : ErrnoExit();
+                                 }).Wait();
+  EXPECT_EQ(DescribeChildExit(failed_call),
+            "exited with status " + std::to_string(ErrnoExit(EBADF)) +
+                " (the call failed with EBADF (Bad file descriptor))");
+
+  const WaitStatus not_found =
+      ChildProcess::Fork([] {
+        char* const argv[] = {nullptr};
+        ::execve("/nonexistent/ipcproof-kit-test", argv, argv);
+        return ExecFailureExit();
+      }).Wait();
+  EXPECT_EQ(DescribeChildExit(not_found),
+            "exited with status 127 (exec failed: not found (127))");
+
+  const WaitStatus threw = ChildProcess::Fork([]() -> int {
+                             throw std::runtime_error("the body threw");
+                           }).Wait();
+  EXPECT_THAT(DescribeChildExit(threw),
+              StartsWith("exited with status 125 (ipc::ChildProcess body "
+                         "threw"));
+
+  // A test's own failure point: only the test knows what 3 means.
+  const WaitStatus plain = ChildProcess::Fork([] { return 3; }).Wait();
+  EXPECT_EQ(DescribeChildExit(plain), "exited with status 3");
+
+  // A signal is not an exit code.
+  ChildProcess sleeper = ChildProcess::Fork([] {
+    ::pause();
+    return 0;
+  });
+  const WaitStatus killed = sleeper.Kill();
+  EXPECT_THAT(DescribeChildExit(killed), AllOf(HasSubstr("killed by signal 9"),
+                                               Not(HasSubstr("failed with"))));
+  EXPECT_FALSE(ExitedWithZero(killed));
+  EXPECT_TRUE(ExitedWithZero(ChildProcess::Fork([] { return 0; }).Wait()));
+}
+
+// A child that gave up CAP_SETUID and CAP_SETGID (capset(2) may always lower
+// the effective set) cannot call setgroups(2) ("EPERM The calling process
+// has insufficient privilege"): DropToUid says so in its code, and the
+// parent reads that code, not an errno, back.
+TEST(DescribeChildExitTest, ReadsADropToUidFailureAsOne) {
+  const WaitStatus status =
+      ChildProcess::Fork([] {
+        __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct data[2]{};
+        if (::syscall(SYS_capget, &header, data) != 0) {
+          return 10;
+        }
+        data[0].effective &= ~((1u << CAP_SETUID) | (1u << CAP_SETGID));
+        if (::syscall(SYS_capset, &header, data) != 0) {
+          return 11;
+        }
+        return DropToUid(kOtherUid, kOtherGid);
+      }).Wait();
+  ASSERT_TRUE(status.ExitedWith(DropToUidExit(DropStep::kSetgroups, EPERM)))
+      << DescribeChildExit(status);
+  EXPECT_EQ(DescribeChildExit(status),
+            "exited with status " + std::to_string(status.exit_code()) +
+                " (DropToUid: setgroups failed with EPERM (Operation not "
+                "permitted))");
+}
+
+// ===========================================================================
+// Skip reasons of the uid-switching helpers (kit/credentials.h)
+
+// Each errno gets the explanation that fits it and no other: EPERM is a
+// missing capability (or, for setgroups, a namespace that denies it), never
+// "a user namespace that maps only uid 0"; EINVAL is an unmapped id, never
+// a missing capability.
+TEST(DescribeDropFailureTest, GivesOnlyTheExplanationThatFitsTheErrno) {
+  const std::string eperm =
+      DescribeDropFailure(DropToUidExit(DropStep::kSetresuid, EPERM));
+  EXPECT_THAT(eperm, StartsWith("setresuid failed with EPERM"));
+  EXPECT_THAT(eperm, HasSubstr("CAP_SETUID"));
+  EXPECT_THAT(eperm, HasSubstr("CapEff"));
+  EXPECT_THAT(eperm, Not(HasSubstr("mapped")));
+
+  const std::string gid_eperm =
+      DescribeDropFailure(DropToUidExit(DropStep::kSetresgid, EPERM));
+  EXPECT_THAT(gid_eperm, HasSubstr("CAP_SETGID"));
+  EXPECT_THAT(gid_eperm, Not(HasSubstr("mapped")));
+
+  const std::string einval = DescribeDropFailure(
+      DropToUidExit(DropStep::kSetresuid, EINVAL), kOtherUid, kOtherGid);
+  EXPECT_THAT(einval,
+              StartsWith("cannot become uid 65534 (gid 65534): setresuid "
+                         "failed with EINVAL (Invalid argument): uid 65534 is "
+                         "not mapped in this process's user namespace "
+                         "(/proc/self/uid_map: \""));
+  EXPECT_THAT(einval, Not(HasSubstr("CAP_")));
+
+  const std::string gid_einval = DescribeDropFailure(
+      DropToUidExit(DropStep::kSetresgid, EINVAL), kOtherUid, kOtherGid);
+  EXPECT_THAT(gid_einval, HasSubstr("gid 65534 is not mapped"));
+  EXPECT_THAT(gid_einval, HasSubstr("/proc/self/gid_map"));
+
+  EXPECT_THAT(DescribeDropFailure(DropToUidExit(DropStep::kSetgroups, EFAULT)),
+              HasSubstr("an errno other than EPERM and EINVAL"));
+  EXPECT_THAT(DescribeDropFailure(ErrnoExit(EPERM)),
+              HasSubstr("is not a DropToUid failure"));
+}
+
+// Whatever this process may do, the reason agrees with itself: "" only if
+// a child really becomes the uid; otherwise the call, the errno, and the
+// explanation of that errno.
+TEST(WhyCannotBecomeUidTest, SaysWhatTheAttemptFound) {
+  const std::string why = WhyCannotBecomeUid(kOtherUid, kOtherGid);
+  if (why.empty()) {
+    const WaitStatus status =
+        ChildProcess::Fork([] {
+          if (const int code = DropToUid(kOtherUid, kOtherGid)) {
+            return code;
+          }
+          return ::getuid() == kOtherUid ? 0 : 1;
+        }).Wait();
+    EXPECT_TRUE(ExitedWithZero(status));
+    return;
+  }
+  EXPECT_THAT(why, StartsWith("cannot become uid 65534 (gid 65534): "));
+  if (why.find("EPERM") != std::string::npos) {
+    EXPECT_THAT(why,
+                AnyOf(HasSubstr("lacks CAP_SET"), HasSubstr("holds CAP_SET"),
+                      HasSubstr("denies setgroups")));
+    EXPECT_THAT(why, Not(HasSubstr("mapped")));
+  } else if (why.find("EINVAL") != std::string::npos) {
+    EXPECT_THAT(why, HasSubstr("is not mapped"));
+    EXPECT_THAT(why, Not(HasSubstr("CAP_")));
+  }
+}
+
+TEST(WhyCannotBecomeUidTest, RefusesTheProcessOwnUid) {
+  // Whether or not the drop itself works, "another user" must not be us.
+  EXPECT_NE(WhyCannotBecomeUid(::geteuid(), ::getegid()), "");
+}
+
+TEST(WhyCannotBecomeUidTest, NamesThePathTheUidCannotReach) {
+  const std::string why = WhyCannotBecomeUid(kOtherUid, kOtherGid);
+  if (!why.empty()) GTEST_SKIP() << why;
+  EXPECT_EQ(WhyCannotBecomeUid(kOtherUid, kOtherGid, "/nonexistent/ipcproof"),
+            "uid 65534 cannot stat /nonexistent/ipcproof: ENOENT (No such "
+            "file or directory)");
+}
+
+// ===========================================================================
+// Matchers (kit/matchers.h)
+
+TEST(MatchersTest, SucceedsWithValueTakesAMatcher) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  EXPECT_THAT(::fcntl(pipe.write_fd(), F_GETPIPE_SZ),
+              SyscallSucceedsWithValue(Gt(4096)));
+
+  StringMatchResultListener listener;
+  EXPECT_FALSE(
+      ExplainMatchResult(SyscallSucceedsWithValue(Gt(4096)), 10, &listener));
+  EXPECT_EQ(listener.str(), "returned 10");
+
+  StringMatchResultListener failed;
+  EXPECT_FALSE(ExplainMatchResult(SyscallSucceedsWithValue(Gt(4096)),
+                                  ::close(-1), &failed));
+  EXPECT_EQ(failed.str(), "failed with EBADF (Bad file descriptor)");
+
+  EXPECT_EQ(DescribeMatcher<int>(SyscallSucceedsWithValue(Gt(4096))),
+            "succeeds with a value that is > 4096");
+}
+
+TEST(MatchersTest, SucceedsWithValueStillTakesAPlainNumber) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  const char text[] = "four";
+  // A size_t against write(2)'s ssize_t.
+  EXPECT_THAT(::write(pipe.write_fd(), text, sizeof text),
+              SyscallSucceedsWithValue(sizeof text));
+  EXPECT_EQ(DescribeMatcher<ssize_t>(SyscallSucceedsWithValue(4)),
+            "succeeds with 4");
+  StringMatchResultListener listener;
+  EXPECT_FALSE(
+      ExplainMatchResult(SyscallSucceedsWithValue(4), ssize_t{3}, &listener));
+  EXPECT_EQ(listener.str(), "returned 3");
+}
+
+TEST(MatchersTest, FailsWithErrnoTakesAMatcher) {
+  const auto either = SyscallFailsWithErrno(AnyOf(EACCES, ENOTDIR));
+  // open(2) ENOTDIR: "A component used as a directory in pathname is not,
+  // in fact, a directory" (/dev/null is a character device).
+  EXPECT_THAT(::open("/dev/null/ipcproof", O_RDONLY), either);
+
+  StringMatchResultListener wrong_errno;
+  EXPECT_FALSE(ExplainMatchResult(either, ::close(-1), &wrong_errno));
+  EXPECT_EQ(wrong_errno.str(), "failed with EBADF (Bad file descriptor)");
+
+  StringMatchResultListener succeeded;
+  EXPECT_FALSE(ExplainMatchResult(either, 0, &succeeded));
+  EXPECT_EQ(succeeded.str(), "succeeded, returning 0");
+
+  EXPECT_EQ(DescribeMatcher<int>(either),
+            "fails with EACCES (Permission denied) or ENOTDIR (Not a "
+            "directory)");
+  // A matcher that admits many errnos keeps its own words.
+  EXPECT_EQ(DescribeMatcher<int>(SyscallFailsWithErrno(Ne(EINTR))),
+            "fails with an errno that isn't equal to 4");
+}
+
+TEST(MatchersTest, FailsWithErrnoStillTakesAPlainNumber) {
+  EXPECT_THAT(::close(-1), SyscallFailsWithErrno(EBADF));
+  EXPECT_EQ(DescribeMatcher<int>(SyscallFailsWithErrno(EPIPE)),
+            "fails with EPIPE (Broken pipe)");
+  EXPECT_EQ(DescribeMatcher<int>(Not(SyscallFailsWithErrno(EPIPE))),
+            "does not fail with EPIPE (Broken pipe)");
+}
+
+// Through EXPECT_THAT itself, which runs a failed matcher a second time to
+// explain it: the message still names the errno of the call.
+TEST(MatchersTest, AFailedAssertionNamesTheErrno) {
+  EXPECT_NONFATAL_FAILURE(EXPECT_THAT(::close(-1), SyscallSucceeds()),
+                          "failed with EBADF (Bad file descriptor)");
+  EXPECT_NONFATAL_FAILURE(
+      EXPECT_THAT(::close(-1), SyscallFailsWithErrno(AnyOf(EPIPE, EAGAIN))),
+      "failed with EBADF (Bad file descriptor)");
+  EXPECT_NONFATAL_FAILURE(
+      EXPECT_THAT(::close(-1), SyscallSucceedsWithValue(Gt(0))),
+      "failed with EBADF");
+  EXPECT_THAT(::close(-1), Not(SyscallSucceeds()));
+  EXPECT_THAT(::getpid(), SyscallSucceeds());
+}
+
+TEST(MatchersTest, LeaveErrnoAsTheyFoundIt) {
+  ASSERT_EQ(::close(-1), -1);
+  StringMatchResultListener listener;
+  EXPECT_FALSE(ExplainMatchResult(SyscallFailsWithErrno(EPIPE), -1, &listener));
+  EXPECT_EQ(errno, EBADF);
+  EXPECT_EQ(ErrnoName(ENXIO), "ENXIO (No such device or address)");
+  EXPECT_EQ(errno, EBADF);
+}
+
+// ===========================================================================
+// Test bytes (kit/bytes.h)
+
+// A chunk delivered at the wrong offset must not compare equal: no window
+// of 16 bytes repeats at any shift up to 64 KiB (a pipe's default
+// capacity), and no aligned 8-byte block repeats anywhere in 1 MiB or in
+// another seed's stream. (The pattern this replaced repeated 1951 bytes at a
+// shift of 50549.)
+TEST(PatternTest, HasNoShortPeriod) {
+  constexpr size_t kShifts = 65536;
+  const std::vector<char> data = Pattern(kShifts + 8192, 0);
+  for (size_t shift = 1; shift <= kShifts; ++shift) {
+    for (size_t at = 0; at < 8192 - 16; at += 1021) {
+      ASSERT_NE(std::memcmp(&data[at], &data[at + shift], 16), 0)
+          << "16 bytes at " << at << " repeat at a shift of " << shift;
+    }
+  }
+  std::set<uint64_t> blocks;
+  for (unsigned seed : {0u, 1u}) {
+    const std::vector<char> stream = Pattern(size_t{1} << 20, seed);
+    for (size_t at = 0; at < stream.size(); at += 8) {
+      uint64_t block;
+      std::memcpy(&block, &stream[at], 8);
+      ASSERT_TRUE(blocks.insert(block).second)
+          << "seed " << seed << ": the block at " << at << " repeats";
+    }
+  }
+}
+
+TEST(PatternTest, IsDeterministicAndAPrefixOfLongerOnes) {
+  const std::vector<char> longer = Pattern(1000, 7);
+  const std::vector<char> shorter = Pattern(13, 7);
+  EXPECT_EQ(Pattern(1000, 7), longer);
+  EXPECT_TRUE(std::equal(shorter.begin(), shorter.end(), longer.begin()));
+  EXPECT_NE(Pattern(1000, 8), longer);
+}
+
+// ===========================================================================
+// Filling until EAGAIN (kit/bytes.h)
+
+// /dev/null takes every write and never says EAGAIN: the fill must stop at
+// its bound and say so, not loop for ever.
+TEST(WriteUntilEagainTest, StopsAtItsBoundWithAMessage) {
+  ipc::UniqueFd null(::open("/dev/null", O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  ASSERT_TRUE(null) << ErrnoName(errno);
+  try {
+    WriteUntilEagain(null.get(), 4096, 65536);
+    FAIL() << "WriteUntilEagain returned from /dev/null";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("accepted 69632 bytes in 17 writes of 4096 "
+                                    "without EAGAIN, past the bound of 65536"));
+  }
+}
+
+// pipe(7): with O_NONBLOCK, a write to a full pipe fails EAGAIN; page-sized
+// writes fill each of the pipe's pages exactly, so what was taken is its
+// capacity (F_GETPIPE_SZ).
+TEST(WriteUntilEagainTest, ReturnsWhatAFullPipeTook) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_NONBLOCK | O_CLOEXEC);
+  const int capacity = ::fcntl(pipe.write_fd(), F_GETPIPE_SZ);
+  ASSERT_THAT(capacity, SyscallSucceedsWithValue(Gt(0)));
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const WritesAccepted accepted = WriteUntilEagain(
+      pipe.write_fd(), page, 4 * static_cast<size_t>(capacity));
+  EXPECT_EQ(accepted.bytes, static_cast<size_t>(capacity));
+  EXPECT_EQ(accepted.writes, static_cast<size_t>(capacity) / page);
+  EXPECT_THROW(WriteUntilEagain(pipe.write_fd(), 0, 1), std::invalid_argument);
+}
+
+// ===========================================================================
+// Timed transfers (kit/transfer.h)
+
+TransferResult FakeRun(double seconds, size_t units, int raw_status) {
+  TransferResult run;
+  run.seconds = seconds;
+  run.units = units;
+  run.receiver_status = WaitStatus(raw_status);
+  return run;
+}
+
+TEST(MeasureTransferRatesTest, ReportsTheMiddleLowestAndHighestRun) {
+  // 4 MB in 2 s, 1 s, 4 s: 2, 4 and 1 MB/s.
+  const std::vector<TransferResult> runs = {
+      FakeRun(2, 10, 0), FakeRun(1, 11, 3 << 8), FakeRun(4, 12, 9)};
+  size_t next = 0;
+  const TransferRates rates =
+      MeasureTransferRates(3, 4'000'000, [&] { return runs.at(next++); });
+  EXPECT_EQ(next, 3u);
+  EXPECT_DOUBLE_EQ(rates.mb_per_s_median, 2);
+  EXPECT_DOUBLE_EQ(rates.mb_per_s_min, 1);
+  EXPECT_DOUBLE_EQ(rates.mb_per_s_max, 4);
+  EXPECT_EQ(rates.units_per_transfer, 12u);
+  ASSERT_EQ(rates.receiver_statuses.size(), 3u);
+  EXPECT_EQ(rates.receiver_statuses[0].raw(), 0);
+  EXPECT_EQ(rates.receiver_statuses[1].raw(), 3 << 8);
+  EXPECT_EQ(rates.receiver_statuses[2].raw(), 9);
+}
+
+TEST(MeasureTransferRatesTest, TakesARealRunAsTheMedianOfAnEvenCount) {
+  // 12 MB in 1, 2, 3, 4 s: 12, 6, 4, 3 MB/s; the median is one of the runs
+  // (the upper middle one), not an average of two.
+  double seconds = 0;
+  const TransferRates rates = MeasureTransferRates(
+      4, 12'000'000, [&] { return FakeRun(seconds += 1, 1, 0); });
+  EXPECT_DOUBLE_EQ(rates.mb_per_s_median, 6);
+  EXPECT_DOUBLE_EQ(rates.mb_per_s_min, 3);
+  EXPECT_DOUBLE_EQ(rates.mb_per_s_max, 12);
+  EXPECT_THROW(MeasureTransferRates(0, 1, [] { return FakeRun(1, 1, 0); }),
+               std::invalid_argument);
+}
+
+TEST(MeasureTransferTest, MovesAndChecksEveryByteThroughAPipe) {
+  const std::vector<char> pattern = Pattern(64 * 1024, 3);
+  const std::span<const std::byte> data = std::as_bytes(std::span(pattern));
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  std::vector<std::byte> buffer(4096);
+  const int read_fd = pipe.read_fd();
+  const int write_fd = pipe.write_fd();
+  const TransferResult result = MeasureTransfer(
+      data, buffer,
+      [read_fd](std::span<std::byte> into) {
+        return ::read(read_fd, into.data(), into.size());
+      },
+      4096,
+      [&](size_t offset, size_t n) {
+        const ssize_t sent = ::write(write_fd, data.data() + offset, n);
+        if (sent < 0) throw std::runtime_error("write: " + ErrnoName(errno));
+        return static_cast<size_t>(sent);
+      });
+  EXPECT_TRUE(ExitedWithZero(result.receiver_status));
+  EXPECT_EQ(result.units, 16u);
+  EXPECT_GT(result.seconds, 0);
+}
+
+// The receiver compares what it got with its own copy: one wrong byte makes
+// it exit with kTransferDataMismatch, which the parent reads by name.
+TEST(MeasureTransferTest, ReceiverReportsADifferingByte) {
+  const std::vector<char> pattern = Pattern(1024, 4);
+  const std::span<const std::byte> data = std::as_bytes(std::span(pattern));
+  std::vector<char> corrupted = pattern;
+  corrupted[0] = static_cast<char>(~corrupted[0]);
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  std::vector<std::byte> buffer(1024);
+  const int read_fd = pipe.read_fd();
+  const int write_fd = pipe.write_fd();
+  const TransferResult result = MeasureTransfer(
+      data, buffer,
+      [read_fd](std::span<std::byte> into) {
+        return ::read(read_fd, into.data(), into.size());
+      },
+      1024,
+      [&](size_t offset, size_t n) {
+        // 1 KiB fits any pipe, so this write never waits for the receiver.
+        const ssize_t sent = ::write(write_fd, corrupted.data() + offset, n);
+        if (sent < 0) throw std::runtime_error("write: " + ErrnoName(errno));
+        return static_cast<size_t>(sent);
+      });
+  EXPECT_TRUE(result.receiver_status.ExitedWith(kTransferDataMismatch))
+      << DescribeChildExit(result.receiver_status);
+  EXPECT_THAT(DescribeChildExit(result.receiver_status),
+              HasSubstr("a received chunk differs from the data sent"));
+}
+
+// ===========================================================================
+// Sysctls (kit/sysctl.h)
+
+TEST(SysctlTest, TryWriteSysctlNamesTheValuePathCallAndErrno) {
+  EXPECT_EQ(TryWriteSysctl("ipcproof-kit-test/no-such-sysctl", 7),
+            "cannot write 7 to /proc/sys/ipcproof-kit-test/no-such-sysctl: "
+            "open(/proc/sys/ipcproof-kit-test/no-such-sysctl) failed with "
+            "ENOENT (No such file or directory)");
+  EXPECT_EQ(SysctlWriteErrno("ipcproof-kit-test/no-such-sysctl", 7), ENOENT);
+  // kernel/ostype is mode 0444: even root may not open it for writing.
+  const int err = SysctlWriteErrno("kernel/ostype", 1);
+  ASSERT_NE(err, 0) << "kernel/ostype took a write";
+  EXPECT_THAT(
+      TryWriteSysctl("kernel/ostype", 1),
+      HasSubstr("/proc/sys/kernel/ostype) failed with " + ErrnoName(err)));
+}
+
+TEST(SysctlTest, ReadSysctlRefusesAFileThatHoldsNoNumber) {
+  EXPECT_GT(ReadSysctl("fs/pipe-max-size"), 0);
+  try {
+    ReadSysctl("kernel/ostype");  // "Linux"
+    FAIL() << "ReadSysctl read a number from kernel/ostype";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("does not hold a number"));
+  }
+}
+
+}  // namespace
+}  // namespace ipcproof
