@@ -42,24 +42,40 @@ std::string Names(std::initializer_list<long> syscalls) {
     pid_t pid, pid_t tid, std::initializer_list<long> syscalls,
     std::chrono::milliseconds timeout) {
   std::optional<TaskState> last;
+  bool exited = false;
   const bool blocked = PollUntil(timeout, [&] {
     last = ReadTaskState(pid, tid);
-    if (!last || !last->sleeping() || !last->syscall) return false;
+    // A task that has exited never blocks again: stop now, not at the
+    // deadline.
+    if (!last || last->exited()) {
+      exited = true;
+      return true;
+    }
+    if (!last->sleeping() || !last->syscall) return false;
     for (long nr : syscalls) {
       if (*last->syscall == nr) return true;
     }
     return false;
   });
-  if (blocked) return ::testing::AssertionSuccess();
-  auto failure = ::testing::AssertionFailure();
-  failure << "pid " << pid << " tid " << tid << " was not blocked in "
-          << Names(syscalls) << " within " << timeout.count() << " ms; ";
-  if (last) {
-    failure << "last seen: " << last->ToString();
-  } else {
-    failure << "the task no longer exists";
+  const std::string who =
+      tid == pid ? "pid " + std::to_string(pid)
+                 : "pid " + std::to_string(pid) + " tid " + std::to_string(tid);
+  if (exited) {
+    auto failure = ::testing::AssertionFailure() << who;
+    if (last) {
+      failure << " exited (state " << last->state << ") before blocking in "
+              << Names(syscalls);
+    } else {
+      failure << " is gone (exited and reaped, or never existed) before "
+                 "blocking in "
+              << Names(syscalls);
+    }
+    return failure;
   }
-  return failure;
+  if (blocked) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << who << " was not blocked in " << Names(syscalls) << " within "
+         << timeout.count() << " ms; last seen: " << last->ToString();
 }
 
 ::testing::AssertionResult WaitUntilExited(pid_t pid,
@@ -67,7 +83,7 @@ std::string Names(std::initializer_list<long> syscalls) {
   std::optional<TaskState> last;
   const bool exited = PollUntil(timeout, [&] {
     last = ReadTaskState(pid, pid);
-    return !last || last->state == 'Z' || last->state == 'X';
+    return !last || last->exited();
   });
   if (exited) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()

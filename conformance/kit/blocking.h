@@ -22,7 +22,9 @@ inline constexpr std::chrono::milliseconds kBlockedTimeout{10000};
 
 // Succeeds once task `tid` of process `pid` sleeps inside one of the given
 // system calls (numbers from <sys/syscall.h>, e.g. SYS_read). Fails with the
-// task's last observed state when the deadline passes or the task exits.
+// task's last observed state when the deadline passes, and at once (not at
+// the deadline) when the task has exited: "pid 12 exited (state Z) before
+// blocking in read", or "... is gone ..." once it has been reaped.
 ::testing::AssertionResult WaitUntilBlockedIn(
     pid_t pid, pid_t tid, std::initializer_list<long> syscalls,
     std::chrono::milliseconds timeout = kBlockedTimeout);

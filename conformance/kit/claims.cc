@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "conformance/runner/wire.h"
+#include "conformance/runner/xml_properties.h"
 
 namespace ipcproof {
 namespace {
@@ -45,7 +46,8 @@ bool WellFormedClaimId(std::string_view id) {
 
 void RecordTestProperty(std::string_view key, std::string_view value) {
   ::testing::Test::RecordProperty(std::string(key), std::string(value));
-  internal::SendRecord({"prop", std::string(key), std::string(value)});
+  internal::SendRecord(
+      {internal::kPropertyRecord, std::string(key), std::string(value)});
 }
 
 void DeclareClaims(std::initializer_list<std::string_view> ids) {
@@ -55,7 +57,7 @@ void DeclareClaims(std::initializer_list<std::string_view> ids) {
     EXPECT_TRUE(WellFormedClaimId(id)) << "malformed claim id '" << id << "'";
     list.ids.emplace_back(id);
   }
-  RecordTestProperty("claims", DeclaredClaims());
+  RecordTestProperty(xml_property::kClaims, DeclaredClaims());
 }
 
 std::string DeclaredClaims() {
@@ -68,7 +70,7 @@ std::string DeclaredClaims() {
 }
 
 void RecordMeasurement(std::string_view name, std::string_view value) {
-  RecordTestProperty("measured." + std::string(name), value);
+  RecordTestProperty(xml_property::kMeasuredPrefix + std::string(name), value);
 }
 
 std::string FormatMeasurement(double value) {

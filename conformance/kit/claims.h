@@ -1,4 +1,4 @@
-// Claim tagging: a test names the claim ids of docs/claims.md it decides,
+// Claim tagging: a test names the claim ids of docs/claims.tsv it decides,
 // and the figures it measured, and both land in the test's XML result as
 // properties, so tools/ can join results to claims without reading source.
 //
@@ -8,12 +8,13 @@
 //     RecordMeasurement("pipe.capacity_bytes", pipe.Capacity());
 //   }
 //
-// Properties written (one <property> each in the XML):
+// Properties written (one <property> each in the XML; the names are
+// conformance/runner/xml_properties.h's):
 //   claims              space-separated claim ids, in declaration order
 //   measured.<name>     one measured figure
 //   unverified          why a skipped test could not decide its claims
-#ifndef CONFORMANCE_HARNESS_CLAIMS_H_
-#define CONFORMANCE_HARNESS_CLAIMS_H_
+#ifndef CONFORMANCE_KIT_CLAIMS_H_
+#define CONFORMANCE_KIT_CLAIMS_H_
 
 #include <cstdint>
 #include <initializer_list>
@@ -21,6 +22,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "conformance/runner/xml_properties.h"
 #include "gtest/gtest.h"
 
 namespace ipcproof {
@@ -63,12 +65,13 @@ std::string UnverifiedMessage(std::string_view reason);
 // Skips the running test, saying why and which of its declared claims stay
 // unverified. A skip is reported as a skip, never as a pass. Use it only
 // from the test body or SetUp (it returns from the current function).
-#define SKIP_UNVERIFIED(reason)                                          \
-  do {                                                                   \
-    const std::string ipcproof_skip_message =                            \
-        ::ipcproof::UnverifiedMessage(reason);                           \
-    ::ipcproof::RecordTestProperty("unverified", ipcproof_skip_message); \
-    GTEST_SKIP() << ipcproof_skip_message;                               \
+#define SKIP_UNVERIFIED(reason)                                           \
+  do {                                                                    \
+    const std::string ipcproof_skip_message =                             \
+        ::ipcproof::UnverifiedMessage(reason);                            \
+    ::ipcproof::RecordTestProperty(::ipcproof::xml_property::kUnverified, \
+                                   ipcproof_skip_message);                \
+    GTEST_SKIP() << ipcproof_skip_message;                                \
   } while (0)
 
-#endif  // CONFORMANCE_HARNESS_CLAIMS_H_
+#endif  // CONFORMANCE_KIT_CLAIMS_H_

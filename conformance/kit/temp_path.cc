@@ -4,17 +4,24 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <stdexcept>
+
+#include "conformance/runner/wire.h"
 
 namespace ipcproof {
 
 const std::string& TestTempDir() {
+  // Only the runner's choice: a fallback here would be a second place that
+  // chooses, and one the runner would neither clean nor check.
   static const std::string dir = [] {
-    for (const char* var : {kTestTempDirEnv, "TEST_TMPDIR"}) {
-      if (const char* value = std::getenv(var); value && *value) {
-        return std::string(value);
-      }
+    const char* value = std::getenv(internal::kTestTempDirEnv);
+    if (value == nullptr || *value == '\0') {
+      throw std::logic_error(std::string("TestTempDir: $") +
+                             internal::kTestTempDirEnv +
+                             " is not set; run the test binary itself (its "
+                             "runner makes the directory)");
     }
-    return std::string("/tmp");
+    return std::string(value);
   }();
   return dir;
 }

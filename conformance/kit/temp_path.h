@@ -7,13 +7,11 @@
 
 namespace ipcproof {
 
-// The environment variable through which the runner names the test's own
-// directory (it creates the directory and removes it after the test,
-// reporting anything left in it).
-inline constexpr char kTestTempDirEnv[] = "IPCPROOF_TEST_TMPDIR";
-
-// This test's own directory: $IPCPROOF_TEST_TMPDIR under the runner;
-// outside it (--ipcproof_in_process), $TEST_TMPDIR or /tmp.
+// This test's own directory, as the runner chose and made it
+// (conformance/runner/temp_dirs.h) and passed in $IPCPROOF_TEST_TMPDIR, in
+// a supervised run and with --ipcproof_in_process alike. The runner removes
+// it after the test, reporting anything left in it. Throws
+// std::logic_error outside a run of the runner (no directory was chosen).
 const std::string& TestTempDir();
 
 // A fresh path inside TestTempDir() whose last component starts with `stem`.

@@ -7,7 +7,8 @@
 namespace ipcproof {
 
 void SetTestTimeout(std::chrono::seconds budget) {
-  internal::SendRecord({"timeout", std::to_string(budget.count())});
+  internal::SendRecord(
+      {internal::kTimeoutRecord, std::to_string(budget.count())});
 }
 
 bool RunningUnderSupervisor() { return internal::ResultFd() >= 0; }

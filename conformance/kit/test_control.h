@@ -6,8 +6,10 @@
 
 namespace ipcproof {
 
-// Allow the running test `budget` from now before the watchdog ends it. For
-// tests whose work is legitimately long (stress loops).
+// Allow the running test `budget` from now before the watchdog ends it, in
+// place of the run's --ipcproof_timeout (a watchdog report then names this
+// budget). For tests whose work is legitimately long (stress loops). A no-op
+// with --ipcproof_in_process, where no watchdog runs.
 void SetTestTimeout(std::chrono::seconds budget);
 
 // True inside a test process run by the runner (false with

@@ -1,10 +1,13 @@
 #include "conformance/procfs/task.h"
 
+#include <dirent.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -45,19 +48,16 @@ std::string SyscallName(long number) {
 
 pid_t CurrentTid() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
 
-std::optional<TaskState> ReadTaskState(pid_t pid, pid_t tid) {
-  const std::string dir = TaskDir(pid, tid);
-  std::string stat;
-  if (std::optional<std::string> text = ReadFileIfPresent(dir + "/stat")) {
-    stat = *std::move(text);
-  } else {
-    return std::nullopt;
-  }
+std::optional<TaskState> ReadTaskStat(pid_t pid, pid_t tid) {
+  std::optional<std::string> text =
+      ReadFileIfPresent(TaskDir(pid, tid) + "/stat");
+  if (!text) return std::nullopt;
+  const std::string& stat = *text;
   TaskState task;
   task.pid = pid;
   task.tid = tid;
-  // "tid (comm) S ...": comm may hold spaces and parentheses, so the state
-  // is the field after the *last* ')'.
+  // "tid (comm) S ppid pgrp ...": comm may hold spaces and parentheses, so
+  // the fields after it start after the *last* ')'.
   const size_t open = stat.find('(');
   const size_t close = stat.rfind(')');
   if (open == std::string::npos || close == std::string::npos ||
@@ -65,7 +65,23 @@ std::optional<TaskState> ReadTaskState(pid_t pid, pid_t tid) {
     return std::nullopt;
   }
   task.comm = stat.substr(open + 1, close - open - 1);
-  task.state = stat[close + 2];
+  char state = '?';
+  int ppid = 0, pgrp = 0;
+  if (std::sscanf(stat.c_str() + close + 1, " %c %d %d", &state, &ppid, &pgrp) <
+      1) {
+    return std::nullopt;
+  }
+  task.state = state;
+  task.ppid = ppid;
+  task.pgrp = pgrp;
+  return task;
+}
+
+std::optional<TaskState> ReadTaskState(pid_t pid, pid_t tid) {
+  std::optional<TaskState> stat = ReadTaskStat(pid, tid);
+  if (!stat) return std::nullopt;
+  TaskState task = *std::move(stat);
+  const std::string dir = TaskDir(pid, tid);
 
   // "running", or "-1 sp pc" outside a syscall, or "nr a0..a5 sp pc".
   std::string syscall;
@@ -86,6 +102,22 @@ std::optional<TaskState> ReadTaskState(pid_t pid, pid_t tid) {
   }
   task.wchan = ReadFileIfPresent(dir + "/wchan").value_or("");
   return task;
+}
+
+std::vector<pid_t> ListTaskIds(pid_t pid) {
+  std::vector<pid_t> tids;
+  DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/task").c_str());
+  if (dir == nullptr) return tids;
+  while (const dirent* entry = ::readdir(dir)) {
+    char* end = nullptr;
+    const long tid = std::strtol(entry->d_name, &end, 10);
+    if (end != entry->d_name && *end == '\0') {
+      tids.push_back(static_cast<pid_t>(tid));
+    }
+  }
+  ::closedir(dir);
+  std::sort(tids.begin(), tids.end());
+  return tids;
 }
 
 std::string TaskState::ToString() const {

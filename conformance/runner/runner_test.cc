@@ -1,14 +1,19 @@
 // Tests of the harness itself: the supervisor (one process per test, the
-// watchdog, leftover detection, merged XML), proof of blocking from /proc,
-// claim tagging and the IPC-namespace sandbox.
+// watchdog, leftover detection, the per-test directories, merged XML),
+// proof of blocking from /proc, claim tagging and the IPC-namespace sandbox.
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/msg.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -20,6 +25,7 @@
 #include "conformance/kit/blocking.h"
 #include "conformance/kit/child_exit.h"
 #include "conformance/kit/claims.h"
+#include "conformance/kit/files.h"
 #include "conformance/kit/ipc_objects.h"
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/namespaces.h"
@@ -27,6 +33,7 @@
 #include "conformance/kit/temp_path.h"
 #include "conformance/kit/test_control.h"
 #include "conformance/procfs/files.h"
+#include "conformance/procfs/task.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
@@ -61,36 +68,137 @@ struct FixtureRun {
   std::string xml;
 };
 
-// Runs the fixture under its own supervisor with `args`, collecting its
-// console output and merged XML (which is then deleted).
-FixtureRun RunFixture(std::vector<std::string> args) {
+// A fixture supervisor started and not yet waited for.
+struct StartedFixture {
+  ipc::ChildProcess supervisor;
+  ipc::Pipe output;
+  std::string xml_path;
+};
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Starts the fixture under its own supervisor with `args`, its console
+// output going to a pipe and its merged XML to a fresh path; `env` entries
+// ("NAME=value") are added to our environment.
+StartedFixture StartFixture(std::vector<std::string> args,
+                            std::vector<std::string> env = {}) {
   const std::string xml_path = UniqueTempPath("fixture") + ".xml";
   args.insert(args.begin(), {FixturePath(), "--gtest_output=xml:" + xml_path});
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  for (char** var = environ; *var != nullptr; ++var) env.emplace_back(*var);
+  std::vector<char*> envp;
+  for (std::string& var : env) envp.push_back(var.data());
+  envp.push_back(nullptr);
 
   ipc::Pipe output = ipc::Pipe::Create(O_CLOEXEC);
   ipc::ChildProcess child = ipc::ChildProcess::Fork([&] {
     ::dup2(output.write_fd(), STDOUT_FILENO);
     ::dup2(output.write_fd(), STDERR_FILENO);
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     return 127;
   });
   output.CloseWriteEnd();
+  return {std::move(child), std::move(output), xml_path};
+}
+
+// Collects the console output (to its end) and the merged XML (which is
+// then deleted) of a started fixture, and reaps its supervisor.
+FixtureRun FinishFixture(StartedFixture started) {
   FixtureRun run;
   char buffer[4096];
-  for (size_t n;
-       (n = output.Read(std::as_writable_bytes(std::span(buffer)))) > 0;) {
+  for (size_t n; (n = started.output.Read(
+                      std::as_writable_bytes(std::span(buffer)))) > 0;) {
     run.console.append(buffer, n);
   }
-  run.status = child.Wait();
-  std::ifstream xml(xml_path);
-  std::ostringstream text;
-  text << xml.rdbuf();
-  run.xml = text.str();
-  ::unlink(xml_path.c_str());
+  if (!started.supervisor.reaped()) run.status = started.supervisor.Wait();
+  run.xml = ReadWholeFile(started.xml_path);
+  ::unlink(started.xml_path.c_str());
   return run;
+}
+
+// Runs the fixture under its own supervisor with `args` to the end.
+FixtureRun RunFixture(std::vector<std::string> args,
+                      std::vector<std::string> env = {}) {
+  return FinishFixture(StartFixture(std::move(args), std::move(env)));
+}
+
+// Makes this test process a child subreaper while it lives, so the test
+// process of a fixture supervisor we kill comes back to us to be reaped,
+// not to our own supervisor as a leftover.
+class ScopedSubreaper {
+ public:
+  ScopedSubreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
+  ~ScopedSubreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 0); }
+  ScopedSubreaper(const ScopedSubreaper&) = delete;
+  ScopedSubreaper& operator=(const ScopedSubreaper&) = delete;
+};
+
+// The test process a fixture supervisor started, once it is blocked in
+// read(2) (the fixture's hanging tests do that); -1 if none is within the
+// kit's blocking deadline. The scan of /proc is paced, never relied on.
+pid_t WaitForTestProcessBlockedInRead(pid_t supervisor) {
+  const auto deadline = std::chrono::steady_clock::now() + kBlockedTimeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (pid_t pid : ListPids()) {
+      const std::optional<TaskState> task = ReadTaskStat(pid, pid);
+      if (task && task->ppid == supervisor &&
+          WaitUntilBlockedIn(pid, SYS_read)) {
+        return pid;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return -1;
+}
+
+// SIGKILLs a fixture supervisor whose test process is blocked in read, and
+// reaps both (the test process dies of the supervisor's death signal).
+::testing::AssertionResult KillSupervisorMidTest(StartedFixture& fixture) {
+  const pid_t test_process =
+      WaitForTestProcessBlockedInRead(fixture.supervisor.pid());
+  if (test_process < 0) {
+    return ::testing::AssertionFailure()
+           << "no test process of supervisor " << fixture.supervisor.pid()
+           << " blocked in read";
+  }
+  const ipc::WaitStatus killed = fixture.supervisor.Kill();
+  if (!killed.KilledBy(SIGKILL)) {
+    return ::testing::AssertionFailure()
+           << "the supervisor " << killed.ToString();
+  }
+  int status = 0;
+  if (::waitpid(test_process, &status, 0) != test_process) {
+    return ::testing::AssertionFailure()
+           << "the orphaned test process " << test_process
+           << " did not come back to be reaped: " << ErrnoName(errno);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The runner's directories ("ipcproof.*") in `base`.
+std::vector<std::string> RunnerDirsIn(const std::string& base) {
+  std::vector<std::string> dirs;
+  if (DIR* d = ::opendir(base.c_str())) {
+    while (const dirent* entry = ::readdir(d)) {
+      const std::string name = entry->d_name;
+      if (name.starts_with("ipcproof.")) dirs.push_back(base + "/" + name);
+    }
+    ::closedir(d);
+  }
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
 }
 
 // The <testcase ...> ... </testcase> element of one test in the XML.
@@ -199,11 +307,22 @@ TEST(SupervisorTest, RemovesAndReportsFilesTheTestLeftBehind) {
               SyscallFailsWithErrno(ENOENT));
 }
 
-TEST(SupervisorTest, ATestMayExtendItsOwnWatchdog) {
+// The budget a test sets replaces the run's, and the watchdog's report names
+// the budget that ran out, not the run's.
+TEST(SupervisorTest, ATestMayExtendItsOwnWatchdogAndIsReportedWithIt) {
   CLAIM("harness.supervisor.timeout-extension");
-  const FixtureRun run = RunFixture(
-      {"--ipcproof_timeout=1", "--gtest_filter=Fixture.ExtendsItsOwnWatchdog"});
-  EXPECT_TRUE(run.status.ExitedWith(0)) << run.console;
+  const FixtureRun run =
+      RunFixture({"--ipcproof_timeout=1",
+                  "--gtest_filter=Fixture.ExtendsItsOwnWatchdogThenHangs"});
+  EXPECT_TRUE(run.status.ExitedWith(1)) << run.console;
+  const std::string hung =
+      TestCaseXml(run.xml, "ExtendsItsOwnWatchdogThenHangs");
+  EXPECT_THAT(hung, HasSubstr("did not finish within 2 s (the budget it set "
+                              "with SetTestTimeout)"));
+  // It outlived the run's 1 s: the extension was honoured, not only named.
+  std::smatch time;
+  ASSERT_TRUE(std::regex_search(hung, time, std::regex("time=\"([0-9.]+)\"")));
+  EXPECT_GE(std::stod(time[1]), 2.0);
 }
 
 TEST(SupervisorTest, FilterSelectsWithWildcardsAndExclusions) {
@@ -220,12 +339,121 @@ TEST(SupervisorTest, NoTestIsRunForAFilterThatMatchesNothing) {
   const FixtureRun run = RunFixture({"--gtest_filter=NoSuch.Test"});
   EXPECT_TRUE(run.status.ExitedWith(0));
   EXPECT_THAT(run.console, HasSubstr("no test matches the filter"));
+  EXPECT_THAT(run.xml, HasSubstr("<testsuites tests=\"0\""));
+}
+
+// Disabled tests follow gtest's rule, since gtest itself selects.
+TEST(SupervisorTest, DisabledTestsRunOnlyWhenAskedFor) {
+  CLAIM("harness.supervisor.filter");
+  const FixtureRun plain = RunFixture({"--gtest_filter=Fixture.*DISABLED*"});
+  EXPECT_THAT(plain.xml, HasSubstr("<testsuites tests=\"0\""));
+  const FixtureRun asked = RunFixture(
+      {"--gtest_filter=Fixture.*DISABLED*", "--gtest_also_run_disabled_tests"});
+  EXPECT_TRUE(asked.status.ExitedWith(0)) << asked.console;
+  EXPECT_THAT(asked.xml, HasSubstr("<testcase name=\"DISABLED_Passes\""));
+}
+
+// --- The per-test directories and the XML, when the supervisor dies --------
+
+// A supervisor killed mid-test cannot remove that test's directory. The
+// next run removes it, because no live supervisor holds its lock, and
+// leaves a live supervisor's directory alone.
+TEST(SupervisorTest, TheNextRunRemovesTheDirectoryOfAKilledSupervisorOnly) {
+  CLAIM("harness.supervisor.stale-directory");
+  const ScopedDirectory base(UniqueTempPath("base"), 0755);
+  const std::vector<std::string> env = {"IPCPROOF_TMPDIR=" + base.path()};
+  const ScopedSubreaper subreaper;
+
+  // The live one first: a run removes dead runners' directories when it
+  // starts, so a run started after the kill would do the next run's work.
+  StartedFixture live =
+      StartFixture({"--gtest_filter=Fixture.HangsInRead"}, env);
+  ASSERT_GE(WaitForTestProcessBlockedInRead(live.supervisor.pid()), 0);
+  const std::vector<std::string> live_dirs = RunnerDirsIn(base.path());
+  ASSERT_EQ(live_dirs.size(), 1u) << "the live supervisor's directory";
+
+  StartedFixture dead =
+      StartFixture({"--gtest_filter=Fixture.HangsInRead"}, env);
+  ASSERT_TRUE(KillSupervisorMidTest(dead));
+  (void)FinishFixture(std::move(dead));
+  std::vector<std::string> left = RunnerDirsIn(base.path());
+  std::erase(left, live_dirs[0]);
+  ASSERT_EQ(left.size(), 1u) << "the killed supervisor's directory";
+  const std::string dead_dir = left[0];
+
+  const FixtureRun next = RunFixture({"--gtest_filter=Fixture.Passes"}, env);
+  EXPECT_TRUE(next.status.ExitedWith(0)) << next.console;
+  EXPECT_THAT(next.console, HasSubstr("removed " + dead_dir));
+  EXPECT_FALSE(Exists(dead_dir)) << dead_dir;
+  EXPECT_TRUE(Exists(live_dirs[0])) << "a live supervisor's directory";
+
+  ASSERT_TRUE(KillSupervisorMidTest(live));
+  (void)FinishFixture(std::move(live));
+  const FixtureRun last = RunFixture({"--gtest_filter=Fixture.Passes"}, env);
+  EXPECT_TRUE(last.status.ExitedWith(0)) << last.console;
+  EXPECT_THAT(RunnerDirsIn(base.path()), ::testing::IsEmpty());
+}
+
+// The merged XML is complete after every test, and names the test that was
+// running when its supervisor died.
+TEST(SupervisorTest, AKilledSupervisorLeavesTheResultsItHad) {
+  CLAIM("harness.supervisor.merged-xml");
+  const ScopedDirectory base(UniqueTempPath("base"), 0755);
+  const std::vector<std::string> env = {"IPCPROOF_TMPDIR=" + base.path()};
+  const ScopedSubreaper subreaper;
+
+  StartedFixture fixture =
+      StartFixture({"--gtest_filter=Fixture.Passes:Fixture.HangsInRead"}, env);
+  const std::string xml_path = fixture.xml_path;
+  ASSERT_TRUE(KillSupervisorMidTest(fixture));
+  const FixtureRun run = FinishFixture(std::move(fixture));
+  EXPECT_FALSE(Exists(xml_path + ".partial"));
+  EXPECT_THAT(run.xml, HasSubstr("<testsuites tests=\"2\" failures=\"1\""));
+  const std::string passed = TestCaseXml(run.xml, "Passes");
+  EXPECT_THAT(passed, HasSubstr("value=\"harness.fixture-passes\""));
+  EXPECT_THAT(passed, Not(HasSubstr("<failure")));
+  EXPECT_THAT(TestCaseXml(run.xml, "HangsInRead"),
+              HasSubstr("the supervisor ended (killed?) while this test was "
+                        "running"));
+
+  // The killed supervisor's directory, for the next run to remove.
+  const FixtureRun next = RunFixture({"--gtest_filter=Fixture.Passes"}, env);
+  EXPECT_THAT(RunnerDirsIn(base.path()), ::testing::IsEmpty());
+}
+
+TEST(SupervisorTest, AnXmlPathThatCannotBeWrittenFailsTheRun) {
+  CLAIM("harness.supervisor.merged-xml");
+  const std::string missing = UniqueTempPath("missing") + "/results.xml";
+  const FixtureRun run = RunFixture(
+      {"--gtest_filter=Fixture.Passes", "--gtest_output=xml:" + missing});
+  EXPECT_TRUE(run.status.ExitedWith(2)) << run.status.ToString();
+  EXPECT_THAT(run.console,
+              HasSubstr("cannot write the XML results to " + missing));
+  EXPECT_THAT(run.console, HasSubstr("no test was run"));
+  EXPECT_THAT(run.console, Not(HasSubstr("[ RUN ")));
+}
+
+// --ipcproof_in_process runs get their directory from the runner as well,
+// removed after the run with what the tests left in it.
+TEST(SupervisorTest, InProcessRunsGetADirectoryFromTheRunner) {
+  CLAIM("harness.supervisor.isolation");
+  const ScopedDirectory base(UniqueTempPath("base"), 0755);
+  const FixtureRun run = RunFixture(
+      {"--ipcproof_in_process", "--gtest_filter=Fixture.LeavesAFileBehind"},
+      {"IPCPROOF_TMPDIR=" + base.path()});
+  EXPECT_TRUE(run.status.ExitedWith(0)) << run.console;
+  std::smatch dir;
+  ASSERT_TRUE(std::regex_search(
+      run.xml, dir, std::regex("name=\"temp_dir\" value=\"([^\"]*)\"")))
+      << run.xml;
+  EXPECT_THAT(dir[1].str(), ::testing::StartsWith(base.path() + "/ipcproof."));
+  EXPECT_FALSE(Exists(dir[1].str()));
+  EXPECT_THAT(RunnerDirsIn(base.path()), ::testing::IsEmpty());
 }
 
 TEST(SupervisorTest, EachTestRunsInItsOwnProcessWithItsOwnTempDir) {
   CLAIM("harness.supervisor.isolation");
-  EXPECT_TRUE(RunningUnderSupervisor() ||
-              std::getenv("IPCPROOF_TEST_TMPDIR") == nullptr);
+  EXPECT_THAT(TestTempDir(), HasSubstr("/ipcproof."));
   if (!RunningUnderSupervisor()) {
     SKIP_UNVERIFIED("run with --ipcproof_in_process");
   }
@@ -235,7 +463,6 @@ TEST(SupervisorTest, EachTestRunsInItsOwnProcessWithItsOwnTempDir) {
   const std::string our_comm = ReadFileOrThrow("/proc/self/comm");
   EXPECT_EQ(parent_comm, our_comm);
   EXPECT_EQ(::getpgrp(), ::getpid()) << "each test leads its process group";
-  EXPECT_THAT(TestTempDir(), HasSubstr("/ipcproof."));
 }
 
 TEST(SupervisorTest, QueuesOfACrashedOrKilledTestDieWithItsNamespace) {
@@ -321,14 +548,22 @@ TEST(TaskStateTest, ReportsARunningTaskAsNotBlocked) {
   EXPECT_TRUE(spinner.Wait().ExitedWith(0));
 }
 
-TEST(TaskStateTest, ReportsAnExitedTask) {
+// A task that has exited never blocks: the wait says so at once, with the
+// full default deadline still ahead of it.
+TEST(TaskStateTest, ReportsAnExitedTaskAtOnce) {
   CLAIM("harness.blocked.exited");
   ipc::ChildProcess child = ipc::ChildProcess::Fork([] { return 0; });
-  ASSERT_TRUE(WaitUntilExited(child.pid()));
-  const ::testing::AssertionResult blocked =
-      WaitUntilBlockedIn(child.pid(), SYS_read, std::chrono::milliseconds(50));
-  EXPECT_FALSE(blocked);
+  const pid_t pid = child.pid();
+  ASSERT_TRUE(WaitUntilExited(pid));
+  const ::testing::AssertionResult zombie = WaitUntilBlockedIn(pid, SYS_read);
+  EXPECT_FALSE(zombie);
+  EXPECT_THAT(zombie.message(),
+              HasSubstr("pid " + std::to_string(pid) +
+                        " exited (state Z) before blocking in read"));
   EXPECT_TRUE(child.Wait().ExitedWith(0));
+  const ::testing::AssertionResult gone = WaitUntilBlockedIn(pid, SYS_read);
+  EXPECT_FALSE(gone);
+  EXPECT_THAT(gone.message(), HasSubstr("is gone"));
 }
 
 TEST(TaskStateTest, NamesSystemCallsFromTheKernelHeaders) {

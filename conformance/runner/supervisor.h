@@ -1,28 +1,46 @@
-// One process per test, kselftest-style.
+// The runner: one process per test, kselftest-style.
 //
 // The test binary's main() (main.cc) hands control to RunTests(). Run
 // normally, the binary is the *supervisor*: it lists the tests gtest would
-// run (honouring --gtest_filter), and for each one re-executes itself with a
-// filter naming just that test, in a new process group, with a temp dir of
-// its own. It is the watchdog: a test that outlives its deadline has its
-// process tree read from /proc (state, syscall, wchan of every thread) and
-// killed. It then kills and reports any process the test left behind (it is
-// a child subreaper, so orphans come back to it), removes the temp dir
-// (reporting leftovers), and merges every test's result into one gtest-style
-// XML file at --gtest_output=xml:PATH (or Bazel's XML_OUTPUT_FILE).
+// run and, for each one, re-executes itself with a filter naming just that
+// test, in a new process group, with a directory of its own; it watches
+// each under a deadline, kills and reports what a test leaves behind, and
+// merges every result into one gtest-style XML file. The re-executed *test
+// process* runs its single test with gtest and streams the results to the
+// supervisor. The runner knows no IPC mechanism and nothing of the test kit
+// (conformance/kit), which sits above it and meets it only at the wire.
 //
-// The re-executed *child* runs the single test with gtest and streams its
-// results (failures as they happen, properties, the verdict) to the
-// supervisor through an inherited pipe, so a crash or a hang loses nothing
-// that was already known.
+// One file per job:
+//   options.h           --ipcproof_timeout, --ipcproof_in_process, XML path
+//   test_selection.h    which tests run: gtest's own filtering
+//   temp_dirs.h         each test's directory, locked while its runner
+//                       lives; directories of dead runners removed
+//   watchdog.h          fork/exec of one test, its deadline, its verdict
+//   process_tree.h      /proc: a test's processes, what they do, leftovers
+//   wire.h              the records between test process and supervisor
+//   test_record_reader.h  the supervisor's end of the wire
+//   wire_listener.h     the test process's end (a gtest listener)
+//   outcome.h           what is known about one test
+//   xml_writer.h        the merged XML, rewritten after every test
+//   xml_properties.h    the property names tests write (claims, measured.*,
+//                       unverified), for the kit and the XML's readers
+//   programs.h          programs the binary plays instead of host binaries
 //
-// Flags (besides gtest's):
-//   --ipcproof_timeout=SECONDS   per-test watchdog deadline (default 30;
-//                                also IPCPROOF_TIMEOUT in the environment)
+// Flags (besides gtest's --gtest_filter, --gtest_output=xml:PATH, ...):
+//   --ipcproof_timeout=SECONDS   per-test watchdog budget (default 30; also
+//                                IPCPROOF_TIMEOUT in the environment); a
+//                                test may set its own with SetTestTimeout
 //   --ipcproof_in_process        run all tests in this process, no watchdog
-//                                (for a debugger)
-#ifndef CONFORMANCE_HARNESS_SUPERVISOR_H_
-#define CONFORMANCE_HARNESS_SUPERVISOR_H_
+//                                (for a debugger); the tests still get a
+//                                directory from the runner
+// Environment: XML_OUTPUT_FILE (Bazel's) as --gtest_output=xml:PATH;
+// IPCPROOF_TMPDIR, the first place test directories are made (temp_dirs.h).
+//
+// Exit status: 0 when every test passed or skipped, 1 when one failed (or
+// the XML could not be rewritten during the run), 2 when the run could not
+// start (a malformed flag, an XML path that cannot be written).
+#ifndef CONFORMANCE_RUNNER_SUPERVISOR_H_
+#define CONFORMANCE_RUNNER_SUPERVISOR_H_
 
 namespace ipcproof {
 
@@ -31,4 +49,4 @@ int RunTests(int argc, char** argv);
 
 }  // namespace ipcproof
 
-#endif  // CONFORMANCE_HARNESS_SUPERVISOR_H_
+#endif  // CONFORMANCE_RUNNER_SUPERVISOR_H_

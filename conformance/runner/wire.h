@@ -1,16 +1,25 @@
-// The wire between a test child and its supervisor (internal to the harness).
+// The contract between the runner and a test process it starts: the
+// environment the test process is given, and the records it sends back.
 //
-// The child writes one line per record to an inherited pipe: fields separated
-// by TAB, each field escaped so it holds no TAB, newline or backslash. Records
-// are sent as they happen (not at the end) so that a test that crashes or
-// hangs still tells the supervisor everything it had established.
+// Environment (set by the runner, conformance/runner/watchdog.cc):
+//   IPCPROOF_RESULT_FD     the write end of the pipe records go to
+//   IPCPROOF_TEST_TMPDIR   the test's own directory (kit/temp_path.h reads it)
+//
+// Records: one line each on the result pipe, fields separated by TAB, each
+// field escaped so it holds no TAB, newline or backslash. Records are sent
+// as they happen (not at the end) so that a test that crashes or hangs still
+// tells the runner everything it had established.
 //
 //   part  <success|nonfatal|fatal|skip>  <file>  <line>  <message>
 //   prop  <key>  <value>
-//   timeout  <seconds>          the test asks for a longer watchdog budget
+//   timeout  <seconds>          the test asks for a budget of its own
 //   end   <passed|failed|skipped>  <elapsed ms>
-#ifndef CONFORMANCE_HARNESS_RESULT_CHANNEL_H_
-#define CONFORMANCE_HARNESS_RESULT_CHANNEL_H_
+//
+// The test process's end is WireListener (wire_listener.h) plus the kit's
+// RecordTestProperty and SetTestTimeout; the runner's end is
+// TestRecordReader (test_record_reader.h).
+#ifndef CONFORMANCE_RUNNER_WIRE_H_
+#define CONFORMANCE_RUNNER_WIRE_H_
 
 #include <string>
 #include <string_view>
@@ -18,20 +27,29 @@
 
 namespace ipcproof::internal {
 
-// The environment variable through which the supervisor passes the fd.
+// The environment variable through which the runner passes the fd.
 inline constexpr char kResultFdEnv[] = "IPCPROOF_RESULT_FD";
+// The environment variable through which the runner names the directory it
+// made for the test (and removes after it, reporting anything left in it).
+inline constexpr char kTestTempDirEnv[] = "IPCPROOF_TEST_TMPDIR";
+
+// Record kinds: the first field of a record.
+inline constexpr char kPartRecord[] = "part";
+inline constexpr char kPropertyRecord[] = "prop";
+inline constexpr char kTimeoutRecord[] = "timeout";
+inline constexpr char kEndRecord[] = "end";
 
 std::string EncodeRecord(const std::vector<std::string>& fields);
 std::vector<std::string> DecodeRecord(std::string_view line);
 
-// The child's end, or -1 when the test runs in-process.
+// The test process's end, or -1 when the test runs in-process.
 int ResultFd();
 
-// Sends one record to the supervisor; a no-op in-process. Safe to call from
-// any thread of the test child (each record is one write of < PIPE_BUF
-// bytes when short; longer ones are sent whole by one writer at a time).
+// Sends one record to the runner; a no-op in-process. Safe to call from any
+// thread of the test process (each record is one write of < PIPE_BUF bytes
+// when short; longer ones are sent whole by one writer at a time).
 void SendRecord(const std::vector<std::string>& fields);
 
 }  // namespace ipcproof::internal
 
-#endif  // CONFORMANCE_HARNESS_RESULT_CHANNEL_H_
+#endif  // CONFORMANCE_RUNNER_WIRE_H_
