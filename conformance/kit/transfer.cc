@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "conformance/kit/blocking.h"
 #include "conformance/kit/child_exit.h"
 #include "conformance/kit/claims.h"
 #include "ipc/child_process.h"
@@ -18,6 +19,13 @@
 #include "ipc/pipe.h"
 
 namespace ipcproof {
+namespace {
+
+// How long the receiver may take to drain what is already sent: the data
+// is in the kernel by then, so this is generous for any working kernel.
+constexpr std::chrono::milliseconds kReceiverDeadline{5000};
+
+}  // namespace
 
 double TransferResult::MegabytesPerSecond(size_t bytes) const {
   return static_cast<double>(bytes) / 1e6 / seconds;
@@ -63,6 +71,16 @@ TransferResult MeasureTransfer(std::span<const std::byte> data,
     }
     offset += sent;
     ++result.units;
+  }
+  // Bounded: a receiver that never finishes (a kernel that loses a chunk)
+  // fails this transfer with a message instead of hanging the test to the
+  // watchdog.
+  if (!WaitUntilExited(receiver.pid(), kReceiverDeadline)) {
+    receiver.Kill();
+    throw std::runtime_error("the transfer's receiver did not finish within " +
+                             std::to_string(kReceiverDeadline.count()) +
+                             " ms after the last of " +
+                             std::to_string(data.size()) + " bytes was sent");
   }
   result.receiver_status = receiver.Wait();
   result.seconds =

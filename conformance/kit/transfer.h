@@ -53,7 +53,9 @@ using SendChunk = std::function<size_t(size_t offset, size_t n)>;
 // own copy of `data` (inherited at fork); it exits 0, or with one of the
 // kTransfer* codes. The parent waits for "ready", then sends `data` in
 // `send_chunk_size`-byte chunks (the last one shorter) and waits for the
-// receiver. `receive_buffer` is allocated by the caller, before the fork.
+// receiver, at most 5 s after the last chunk is sent (then it is killed and
+// std::runtime_error says so). `receive_buffer` is allocated by the caller,
+// before the fork.
 TransferResult MeasureTransfer(std::span<const std::byte> data,
                                std::span<std::byte> receive_buffer,
                                const ReceiveChunk& receive_chunk,

@@ -17,15 +17,27 @@
 //
 // gives PipeLike/PipeSemanticsTest.ReadOnEmptyBlocks/AnonymousPipe and
 // PipeLike/PipeSemanticsTest.ReadOnEmptyBlocks/NamedPipe.
-#ifndef CONFORMANCE_PIPE_END_H_
-#define CONFORMANCE_PIPE_END_H_
+//
+// Below the fixture: what the pipe tests of this folder compare against
+// (page size, pipe-max-size, the kernel's default capacity rule) and the
+// deadline-bounded waits they use so that a misbehaving kernel fails one test
+// with a message instead of hanging it to the watchdog.
+#ifndef CONFORMANCE_PIPE_PIPE_LIKE_H_
+#define CONFORMANCE_PIPE_PIPE_LIKE_H_
 
+#include <limits.h>
+
+#include <chrono>
+#include <cstddef>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "conformance/kit/blocking.h"
 #include "gtest/gtest.h"
+#include "ipc/child_process.h"
 #include "ipc/fifo.h"
 #include "ipc/pipe.h"
 
@@ -91,6 +103,80 @@ std::string PipeLikeParamName(
 // ::testing::ValuesIn.
 std::vector<PipeLikeSpec> AllPipeKinds(bool non_blocking = false);
 
+// --- What the kernel's pipes are compared against --------------------------
+
+// sysconf(_SC_PAGESIZE): a pipe's ring holds whole pages (fs/pipe.c).
+size_t PageSize();
+
+// /proc/sys/fs/pipe-max-size.
+size_t PipeMaxSize();
+
+// PIPE_BUF from <limits.h>: the documented atomicity bound (pipe(7)).
+inline constexpr size_t kPipeBuf = PIPE_BUF;
+
+// The capacity fs/pipe.c alloc_pipe_info gives a new pipe whose owner is
+// under /proc/sys/fs/pipe-user-pages-soft: PIPE_DEF_BUFFERS pages (pipe(7):
+// "Since Linux 2.6.35, the default pipe capacity is 16 pages"), lowered to
+// pipe-max-size (whole pages) unless the creator holds CAP_SYS_RESOURCE:
+//   if (pipe_bufs * PAGE_SIZE > max_size && !capable(CAP_SYS_RESOURCE))
+//           pipe_bufs = max_size >> PAGE_SHIFT;
+// (pipe(7): "Since Linux 4.9, the value on this file also acts as a ceiling
+// on the default capacity of a new pipe", which leaves out the exemption.)
+size_t DefaultCapacityFor(bool holds_sys_resource);
+
+// fcntl(2) F_SETPIPE_SZ: "the allocation is the next higher power-of-two
+// page-size multiple of the requested size"; below a page rounds up to one
+// (fs/pipe.c round_pipe_size).
+size_t PowerOfTwoPagesAtLeast(size_t bytes);
+
+// --- Waiting with a deadline -------------------------------------------------
+
+// Reaps `child` once /proc shows it has exited (WaitUntilExited), at most
+// `timeout` from now; nullopt when it is still running then (the caller
+// fails the test, and the ChildProcess destructor kills it).
+std::optional<ipc::WaitStatus> WaitWithin(
+    ipc::ChildProcess& child,
+    std::chrono::milliseconds timeout = kBlockedTimeout);
+
+// What is readable on `fd` right now: poll(POLLIN) with a zero timeout, then
+// one read(2) of at most `max` bytes. "" when nothing is there (or at end of
+// file). For data whose arrival is already proven (its writer exited), so a
+// kernel that lost it fails the check instead of blocking the test.
+std::string ReadReady(int fd, size_t max);
+
+// Fills `buffer` from `fd`, each read(2) only after poll(POLLIN) said data
+// (or end of file) is there within `timeout`. Fails, saying how far it got,
+// on a timeout, end of file or an error.
+::testing::AssertionResult ReadExactWithin(
+    int fd, std::span<std::byte> buffer,
+    std::chrono::milliseconds timeout = kBlockedTimeout);
+
+// Reads until end of file (or `max` bytes), each read(2) after poll(POLLIN)
+// within `timeout`; nullopt on a timeout or an error.
+std::optional<std::string> ReadUntilEofWithin(
+    int fd, size_t max, std::chrono::milliseconds timeout = kBlockedTimeout);
+
+// Writes all of `data` in one write(2) with O_NONBLOCK set on the file
+// description for that call only (then restored): to fill a blocking pipe
+// up to what F_GETPIPE_SZ says without risking a wait, so a kernel whose
+// pipe holds less fails here instead of hanging.
+::testing::AssertionResult FillWithoutWaiting(int fd, const void* data,
+                                              size_t size);
+
+// --- Async-signal-safe helpers for forked children --------------------------
+
+// One write(2) of all `size` bytes; false if it wrote fewer or failed.
+bool WriteWhole(int fd, const void* data, size_t size);
+
+// Reads exactly `size` bytes, waiting (poll(2)) at most kBlockedTimeout for
+// each chunk, so a child whose peer never writes exits instead of hanging;
+// false on a timeout, end of file or an error.
+bool ReadWhole(int fd, void* data, size_t size);
+
+// Writes the decimal digits of `value` (>= 0) at `out`, without allocating;
+// returns the end (not terminated).
+char* PutDecimal(char* out, long value);
+
 }  // namespace ipcproof
 
-#endif  // CONFORMANCE_PIPE_END_H_
+#endif  // CONFORMANCE_PIPE_PIPE_LIKE_H_
