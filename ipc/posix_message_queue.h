@@ -4,6 +4,24 @@
 // and mq_unlink()s the name, because a POSIX queue outlives every descriptor
 // until it is unlinked (kernel persistence) and would otherwise be left on
 // the host after a failed test.
+//
+// COST. mq_receive(3) needs a buffer of at least mq_msgsize bytes whatever
+// the message's length. Receive() and TimedReceive() receive into a buffer
+// of the wrapper's own and return a string of the bytes received (one
+// allocation, none for a message short enough for the string's inline
+// storage; nothing is zero-filled). ReceiveInto() and TimedReceiveInto()
+// receive straight into the caller's buffer: no allocation and no copy, the
+// raw call plus the checks. Send and TimedSend never allocate.
+// conformance/bench/wrapper_cost_bench measures both against raw mq_send and
+// mq_receive.
+//
+// THREADS. Receive()'s buffer is per thread (thread_local), so one queue
+// object may be used from several threads at once, as a queue descriptor
+// may. It grows to the largest mq_msgsize the thread has received from (up
+// to 1 MiB; a larger queue gets a buffer for that call alone), never
+// shrinks, and is freed when the thread exits. None of this is
+// async-signal-safe: a signal handler must not use this class (mq_send(3)
+// itself is async-signal-safe).
 #ifndef IPC_POSIX_MESSAGE_QUEUE_H_
 #define IPC_POSIX_MESSAGE_QUEUE_H_
 
@@ -33,6 +51,13 @@ timespec RealtimeDeadlineFromNow(std::chrono::nanoseconds offset);
 // One received message.
 struct PosixMessage {
   std::string data;  // bytes, not text: may hold NULs
+  unsigned priority = 0;
+};
+
+// What ReceiveInto put in the caller's buffer: the number of bytes written
+// at its start, and the message's priority.
+struct PosixReceived {
+  size_t size = 0;
   unsigned priority = 0;
 };
 
@@ -78,6 +103,7 @@ class PosixMessageQueue {
   // the call. Blocks while the queue is full (unless O_NONBLOCK); EINTR is
   // retried.
   void Send(std::string_view data, unsigned priority = 0);
+  void Send(std::span<const std::byte> data, unsigned priority = 0);
   // mq_timedsend with an absolute CLOCK_REALTIME deadline `timeout` from
   // now: false on ETIMEDOUT.
   bool TimedSend(std::string_view data, unsigned priority,
@@ -88,6 +114,14 @@ class PosixMessageQueue {
   PosixMessage Receive();
   // mq_timedreceive: nothing on ETIMEDOUT.
   std::optional<PosixMessage> TimedReceive(std::chrono::nanoseconds timeout);
+
+  // As Receive and TimedReceive, into the caller's `buffer`: no allocation.
+  // The whole span is offered to the kernel; one smaller than the queue's
+  // mq_msgsize is refused before the call (the kernel would fail EMSGSIZE
+  // whatever the message's length, mq_receive(3)).
+  PosixReceived ReceiveInto(std::span<std::byte> buffer);
+  std::optional<PosixReceived> TimedReceiveInto(
+      std::span<std::byte> buffer, std::chrono::nanoseconds timeout);
 
   // mq_notify: register for one notification when a message arrives on an
   // empty queue (nullptr unregisters).
@@ -100,6 +134,14 @@ class PosixMessageQueue {
   PosixMessageQueue(std::string name, mqd_t mqd, bool owns_name);
   // Takes ownership of an open descriptor and reads its mq_msgsize.
   static PosixMessageQueue Adopt(std::string name, mqd_t mqd, bool owns_name);
+  // The size checks before any call; the why names the limit only when the
+  // check fails (building it every time would allocate on every send).
+  void CheckSendSize(size_t size, const char* where) const;
+  void CheckReceiveBuffer(size_t size, const char* where) const;
+  // mq_receive / mq_timedreceive (with `deadline`) into `buffer`, EINTR
+  // retried; nothing only on ETIMEDOUT.
+  std::optional<PosixReceived> ReceiveRaw(char* buffer, size_t size,
+                                          const timespec* deadline);
   void CloseQuietly() noexcept;
 
   std::string name_;
