@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "ipc/error.h"
+#include "ipc/placed_buffer.h"
 #include "ipc/posix_mq_syscalls.h"
 
 namespace ipc {
@@ -28,116 +29,8 @@ void CheckAccessFlags(int flags, const char* where) {
                 "flags may only add O_NONBLOCK and O_CLOEXEC");
 }
 
-// WHERE THE WRAPPER'S BUFFER PUTS A MESSAGE, and how it copies one (the
-// same rules as ipc/sysv_message_queue.cc, WHERE, which has the figures).
-// mq_send and mq_receive copy a message between user memory and a
-// kmalloc'd struct msg_msg (load_msg/store_msg, ipc/msgutil.c) whose text
-// starts 48 bytes into its slab object (8 into each further msg_msgseg);
-// those copies, and glibc 2.36's memcpy from 4 KiB on, use `rep movsb`,
-// which on AMD Zen CPUs (this project's machines) slows down badly when the
-// destination starts 1 to 63 bytes after the source modulo 4096: a 4 KiB
-// mq_send+mq_receive round trip took up to 6.2 us instead of 2.8 with the
-// user buffer 24-80 bytes into a page. So from kPlaceFrom bytes on the
-// receive buffer is 4 KiB aligned with the message kTextOffset bytes in,
-// and the copy out goes in kCopyPiece pieces (under glibc's
-// rep_movsb_threshold, never below 2048, memcpy uses vector moves).
-constexpr size_t kAliasPeriod = 4096;
-constexpr size_t kTextOffset = 1536;
-constexpr size_t kPlaceFrom = 1024;
-constexpr size_t kCopyPiece = 1024;
-
-// One owned receive buffer of `size` bytes, placed as above, never
-// zero-filled (only the bytes the kernel wrote are read back).
-class OwnedBuffer {
- public:
-  OwnedBuffer() = default;
-  explicit OwnedBuffer(size_t size) {
-    if (size < kPlaceFrom) {
-      allocation_ = static_cast<char*>(::operator new(size));
-      data_ = allocation_;
-    } else {
-      allocation_ = static_cast<char*>(
-          ::operator new (kTextOffset + size, std::align_val_t{kAliasPeriod}));
-      data_ = allocation_ + kTextOffset;
-    }
-  }
-  ~OwnedBuffer() {
-    if (allocation_ == nullptr) return;
-    if (data_ == allocation_) {
-      ::operator delete(allocation_);
-    } else {
-      ::operator delete (allocation_, std::align_val_t{kAliasPeriod});
-    }
-  }
-  OwnedBuffer(const OwnedBuffer&) = delete;
-  OwnedBuffer& operator=(const OwnedBuffer&) = delete;
-  OwnedBuffer& operator=(OwnedBuffer&& other) noexcept {
-    std::swap(allocation_, other.allocation_);
-    std::swap(data_, other.data_);
-    return *this;
-  }
-
-  char* data() const { return data_; }
-
- private:
-  char* allocation_ = nullptr;
-  char* data_ = nullptr;
-};
-
-// The largest receive buffer a thread keeps between calls (see THREADS in
-// the header): 128 times the default msgsize_max (8192, mq_overview(7)),
-// so a queue of any size a default kernel allows reuses it, while one of
-// HARD_MSGSIZEMAX (16 MiB) bytes does not leave that much behind in each
-// thread that received from it.
-constexpr size_t kRetainedLimit = size_t{1} << 20;
-
-// Memory for Receive() and TimedReceive() to receive `size` bytes into: the
-// calling thread's retained buffer, grown if needed, or above kRetainedLimit
-// a buffer of this call's own.
-class ReceiveBuffer {
- public:
-  explicit ReceiveBuffer(size_t size) {
-    if (size > kRetainedLimit) {
-      own_ = OwnedBuffer(size);
-      data_ = own_.data();
-      return;
-    }
-    struct Retained {
-      OwnedBuffer storage;
-      size_t size = 0;
-    };
-    thread_local Retained retained;
-    if (retained.storage.data() == nullptr || retained.size < size) {
-      // Doubling, so queues of growing mq_msgsize reallocate a logarithmic
-      // number of times.
-      const size_t grown =
-          std::min(kRetainedLimit, std::max(size, 2 * retained.size));
-      retained.storage = OwnedBuffer(grown);
-      retained.size = grown;
-    }
-    data_ = retained.storage.data();
-  }
-  ReceiveBuffer(const ReceiveBuffer&) = delete;
-  ReceiveBuffer& operator=(const ReceiveBuffer&) = delete;
-
-  char* data() const { return data_; }
-
- private:
-  OwnedBuffer own_;
-  char* data_ = nullptr;
-};
-
-// The received bytes as the string PosixMessage holds: one allocation of
-// `size` bytes (none within the string's inline storage), appended in
-// pieces (see WHERE), not zero-filled first.
-std::string CopiedString(const char* from, size_t size) {
-  std::string bytes;
-  bytes.reserve(size);
-  for (size_t done = 0; done < size; done += kCopyPiece) {
-    bytes.append(from + done, std::min(kCopyPiece, size - done));
-  }
-  return bytes;
-}
+// Scratch memory to receive one message into (internal/placed_buffer.h).
+using ReceiveBuffer = internal::ScratchBuffer<0>;
 
 }  // namespace
 
@@ -346,8 +239,11 @@ PosixMessage PosixMessageQueue::Receive() {
   // mq_receive(3) refuses (EMSGSIZE) a buffer smaller than mq_msgsize.
   const size_t size = static_cast<size_t>(message_size_);
   const ReceiveBuffer buffer(size);
-  const PosixReceived got = *ReceiveRaw(buffer.data(), size, nullptr);
-  return PosixMessage{CopiedString(buffer.data(), got.size), got.priority};
+  const PosixReceived got =
+      *ReceiveRaw(reinterpret_cast<char*>(buffer.start()), size, nullptr);
+  return PosixMessage{
+      internal::CopiedInPieces<std::string>(buffer.start(), got.size),
+      got.priority};
 }
 
 std::optional<PosixMessage> PosixMessageQueue::TimedReceive(
@@ -356,9 +252,11 @@ std::optional<PosixMessage> PosixMessageQueue::TimedReceive(
   const ReceiveBuffer buffer(size);
   const timespec deadline = RealtimeDeadlineFromNow(timeout);
   const std::optional<PosixReceived> got =
-      ReceiveRaw(buffer.data(), size, &deadline);
+      ReceiveRaw(reinterpret_cast<char*>(buffer.start()), size, &deadline);
   if (!got) return std::nullopt;
-  return PosixMessage{CopiedString(buffer.data(), got->size), got->priority};
+  return PosixMessage{
+      internal::CopiedInPieces<std::string>(buffer.start(), got->size),
+      got->priority};
 }
 
 PosixReceived PosixMessageQueue::ReceiveInto(std::span<std::byte> buffer) {

@@ -57,7 +57,7 @@ struct SysvReceived {
 // A struct msgbuf (msgsnd(2): a long mtype, then mtext) with room for
 // `capacity` bytes, allocated and zeroed once at construction (from 1 KiB
 // of text on, at a page offset chosen for the kernel's copies:
-// sysv_message_queue.cc, WHERE). A loop that reuses one sends and receives
+// placed_buffer.h). A loop that reuses one sends and receives
 // with no allocation and no copy: the kernel reads and writes this memory
 // directly. Movable, not copyable; a moved-from buffer has capacity 0 and
 // is refused by Send and ReceiveInto.
