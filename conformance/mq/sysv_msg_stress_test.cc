@@ -367,14 +367,15 @@ TEST_F(SysvMsgStressTest, ManySendersAndReceiversDeliverEachMessageOnce) {
   const auto start = std::chrono::steady_clock::now();
   ChildProcess runner =
       ChildProcess::Fork([b] { return RunStress(b, kPerReceiver); });
-  const ::testing::AssertionResult finished =
-      WaitUntilExited(runner.pid(), kRunDeadline);
+  const std::optional<WaitStatus> finished = ReapWithin(runner, kRunDeadline);
   if (!finished) {
+    const std::string state = DescribeUnfinishedChild(runner);
     runner.Kill();
     ReapOrphanedWorkers(*b);
-    FAIL() << "the run did not finish: " << finished.message() << Progress(*b);
+    FAIL() << "the run did not finish within " << kRunDeadline.count()
+           << " ms: " << state << Progress(*b);
   }
-  const WaitStatus status = runner.Wait();
+  const WaitStatus status = *finished;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
