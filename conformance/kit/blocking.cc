@@ -91,4 +91,21 @@ std::string Names(std::initializer_list<long> syscalls) {
          << " ms; last seen: " << last->ToString();
 }
 
+::testing::AssertionResult WaitUntilStopped(pid_t pid,
+                                            std::chrono::milliseconds timeout) {
+  std::optional<TaskState> last;
+  const bool settled = PollUntil(timeout, [&] {
+    last = ReadTaskState(pid, pid);
+    return !last || last->exited() || last->state == 'T';
+  });
+  if (!last || last->exited()) {
+    return ::testing::AssertionFailure()
+           << "pid " << pid << " exited before it was stopped";
+  }
+  if (settled) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "pid " << pid << " was not stopped within " << timeout.count()
+         << " ms; last seen: " << last->ToString();
+}
+
 }  // namespace ipcproof

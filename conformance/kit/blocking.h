@@ -41,6 +41,13 @@ inline ::testing::AssertionResult WaitUntilBlockedIn(
 ::testing::AssertionResult WaitUntilExited(
     pid_t pid, std::chrono::milliseconds timeout = kBlockedTimeout);
 
+// Succeeds once process `pid` is stopped by a signal (state T: SIGSTOP,
+// SIGTSTP, ...). Fails at once, not at the deadline, when it has exited
+// (it never stops then), and with its last observed state when the deadline
+// passes.
+::testing::AssertionResult WaitUntilStopped(
+    pid_t pid, std::chrono::milliseconds timeout = kBlockedTimeout);
+
 }  // namespace ipcproof
 
 #endif  // CONFORMANCE_KIT_BLOCKING_H_

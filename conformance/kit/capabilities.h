@@ -16,6 +16,16 @@ namespace ipcproof {
 // by) or the raise is refused.
 bool HoldsSysResourceCapability();
 
+// In a forked child (async-signal-safe, raw capget/capset): clears the
+// effective capability set, keeping uid, gid and the permitted set. The
+// process then meets the kernel's permission checks as an ordinary owner
+// would: ipcperms() applies an IPC object's mode bits to it (CAP_IPC_OWNER
+// no longer bypasses them), generic_permission() a file's (no
+// CAP_DAC_OVERRIDE), and only owner or creator may IPC_SET / IPC_RMID (no
+// CAP_SYS_ADMIN). Needs no second uid, so it works in a user namespace that
+// maps only one. False when a call failed.
+bool DropEffectiveCapabilities();
+
 }  // namespace ipcproof
 
 #endif  // CONFORMANCE_KIT_CAPABILITIES_H_

@@ -1,8 +1,10 @@
 #include "conformance/kit/child_exit.h"
 
+#include <optional>
 #include <string>
 
 #include "conformance/kit/errno_name.h"
+#include "conformance/procfs/task.h"
 
 namespace ipcproof {
 namespace {
@@ -97,6 +99,33 @@ std::string DescribeChildExit(const ipc::WaitStatus& status) {
 ::testing::AssertionResult ExitedWithZero(const ipc::WaitStatus& status) {
   if (status.ExitedWith(0)) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "child " << DescribeChildExit(status);
+}
+
+std::optional<ipc::WaitStatus> ReapWithin(ipc::ChildProcess& child,
+                                          std::chrono::milliseconds timeout) {
+  if (!WaitUntilExited(child.pid(), timeout)) return std::nullopt;
+  return child.Wait();
+}
+
+std::string DescribeUnfinishedChild(const ipc::ChildProcess& child) {
+  const std::optional<TaskState> state =
+      ReadTaskState(child.pid(), child.pid());
+  const std::string who = "pid " + std::to_string(child.pid());
+  if (!state) return who + " is gone from /proc";
+  return who + " is still running: " + state->ToString();
+}
+
+::testing::AssertionResult ExitsWithZeroWithin(
+    ipc::ChildProcess& child, std::chrono::milliseconds timeout) {
+  if (const std::optional<ipc::WaitStatus> status =
+          ReapWithin(child, timeout)) {
+    return ExitedWithZero(*status);
+  }
+  const std::string state = DescribeUnfinishedChild(child);
+  child.Kill();
+  return ::testing::AssertionFailure()
+         << "the child did not exit within " << timeout.count()
+         << " ms and was killed; " << state;
 }
 
 }  // namespace ipcproof

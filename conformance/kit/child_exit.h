@@ -44,9 +44,11 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <optional>
 #include <string>
 
+#include "conformance/kit/blocking.h"
 #include "gtest/gtest.h"
 #include "ipc/child_process.h"
 
@@ -213,6 +215,42 @@ std::string DescribeChildExit(const ipc::WaitStatus& status);
 // Succeeds when the child exited with 0; otherwise says how it ended.
 ::testing::AssertionResult ExitedWithZero(const ipc::WaitStatus& status);
 
+// --- Waiting with a deadline ------------------------------------------------
+
+// Reaps `child` once /proc shows it has exited (WaitUntilExited), at most
+// `timeout` from now: its status, or nullopt when it is still running then
+// (a call in it has not returned; the caller fails the test, and the
+// ChildProcess destructor kills it).
+std::optional<ipc::WaitStatus> ReapWithin(
+    ipc::ChildProcess& child,
+    std::chrono::milliseconds timeout = kBlockedTimeout);
+
+// What /proc shows of a child that a deadline passed on, for a failure
+// message: "pid 12 is still running: pid 12 tid 12 (fifo_test) state S, in
+// openat(0xffffff9c, ...) [wchan fifo_open]", or that it is gone.
+std::string DescribeUnfinishedChild(const ipc::ChildProcess& child);
+
+// Succeeds when `child` exits with 0 within `timeout` (and reaps it).
+// Otherwise fails saying how it ended, or, when it is still running, what
+// /proc shows of it (DescribeUnfinishedChild), read before it is killed
+// and reaped here: a kernel that never wakes the child fails this one
+// check instead of hanging the test.
+::testing::AssertionResult ExitsWithZeroWithin(
+    ipc::ChildProcess& child,
+    std::chrono::milliseconds timeout = kBlockedTimeout);
+
 }  // namespace ipcproof
+
+// In a test body: reaps `child` (ReapWithin, kBlockedTimeout) into a new
+// `const ipc::WaitStatus status`, or fails the test fatally with what /proc
+// shows of the child still running; the ChildProcess destructor then kills
+// it. For a test that checks the status itself (an errno, a code).
+#define ASSERT_CHILD_EXITS(child, status)                     \
+  const std::optional<::ipc::WaitStatus> status##_if_reaped = \
+      ::ipcproof::ReapWithin(child);                          \
+  ASSERT_TRUE(status##_if_reaped)                             \
+      << "a call in the child has not returned: "             \
+      << ::ipcproof::DescribeUnfinishedChild(child);          \
+  const ::ipc::WaitStatus status = *status##_if_reaped
 
 #endif  // CONFORMANCE_KIT_CHILD_EXIT_H_

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 
+#include "conformance/kit/child_io.h"
 #include "conformance/kit/errno_name.h"
 #include "conformance/procfs/files.h"
 #include "ipc/child_process.h"
@@ -206,18 +207,15 @@ std::string WhyCannotBecomeUid(uid_t uid, gid_t gid,
       err = errno;
       code = kUidProbeCannotReachPath;
     }
-    if (code != 0 && ::write(errno_fd, &err, sizeof err) != sizeof err) {
-      return ErrnoExit();
-    }
+    if (code != 0 && !WriteReport(errno_fd, err)) return ErrnoExit();
     return code;
   });
   errno_pipe.CloseWriteEnd();
   const ipc::WaitStatus status = probe.Wait();
   std::optional<int> err;
   int sent = 0;
-  if (::read(errno_pipe.read_fd(), &sent, sizeof sent) == sizeof sent) {
-    err = sent;
-  }
+  // The probe has exited: its report is there, or end of file at once.
+  if (ReadReport(errno_pipe.read_fd(), sent)) err = sent;
   if (status.ExitedWith(0)) {
     if (uid == ::geteuid()) {
       return "this process already runs as uid " + std::to_string(uid) +

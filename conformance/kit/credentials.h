@@ -16,6 +16,7 @@
 #include <string>
 
 #include "conformance/kit/child_exit.h"
+#include "conformance/kit/claims.h"
 
 namespace ipcproof {
 
@@ -81,5 +82,21 @@ class ScopedUmask {
 };
 
 }  // namespace ipcproof
+
+// In a test body: skips, saying what the attempt found, unless a child can
+// become kOtherUid / kOtherGid and stat(2) `path` as that user
+// (WhyCannotBecomeUid). In Bazel's sandbox only uid 0 is mapped into the
+// user namespace, so setresgid fails EINVAL; run unprivileged, setgroups
+// fails EPERM; a directory above `path` may deny the other user search.
+#define SKIP_UNLESS_OTHER_UID_CAN_REACH(path)                        \
+  do {                                                               \
+    const std::string ipcproof_why = ::ipcproof::WhyCannotBecomeUid( \
+        ::ipcproof::kOtherUid, ::ipcproof::kOtherGid, path);         \
+    if (!ipcproof_why.empty()) SKIP_UNVERIFIED(ipcproof_why);        \
+  } while (0)
+
+// The same with no path to reach: only that a child can become the other
+// user.
+#define SKIP_UNLESS_OTHER_UID() SKIP_UNLESS_OTHER_UID_CAN_REACH(std::string())
 
 #endif  // CONFORMANCE_KIT_CREDENTIALS_H_

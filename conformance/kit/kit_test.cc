@@ -1,30 +1,43 @@
 // Unit tests of the kit's own logic: the one table of child exit codes and
 // its readings, the syscall matchers and their messages, the skip reasons of
 // the uid-switching helpers, the test pattern, the bounded fill, the
-// transfer statistics and the sysctl helpers' messages. A kit that
+// transfer statistics, the sysctl helpers' messages, and the deadlines that
+// keep a misbehaving kernel from hanging a test (reads, child exits, stops),
+// the child I/O and descriptor passing. A kit that
 // misreads a child's code or a matcher that passes a wrong errno would let
 // a conformance test report the wrong verdict; these catch that first.
 #include <fcntl.h>
-#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "conformance/kit/blocking.h"
 #include "conformance/kit/bytes.h"
+#include "conformance/kit/capabilities.h"
 #include "conformance/kit/child_exit.h"
+#include "conformance/kit/child_io.h"
 #include "conformance/kit/credentials.h"
+#include "conformance/kit/deadline_io.h"
 #include "conformance/kit/errno_name.h"
+#include "conformance/kit/fd_passing.h"
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/sysctl.h"
 #include "conformance/kit/transfer.h"
+#include "conformance/procfs/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
@@ -201,24 +214,15 @@ TEST(DescribeChildExitTest, ReadsWhatRealChildrenReport) {
   EXPECT_TRUE(ExitedWithZero(ChildProcess::Fork([] { return 0; }).Wait()));
 }
 
-// A child that gave up CAP_SETUID and CAP_SETGID (capset(2) may always lower
-// the effective set) cannot call setgroups(2) ("EPERM The calling process
-// has insufficient privilege"): DropToUid says so in its code, and the
-// parent reads that code, not an errno, back.
+// A child that gave up its effective capabilities, CAP_SETGID among them
+// (capset(2) may always lower the effective set), cannot call setgroups(2)
+// ("EPERM The calling process has insufficient privilege"): DropToUid says so
+// in its code, and the parent reads that code, not an errno, back.
 TEST(DescribeChildExitTest, ReadsADropToUidFailureAsOne) {
-  const WaitStatus status =
-      ChildProcess::Fork([] {
-        __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-        __user_cap_data_struct data[2]{};
-        if (::syscall(SYS_capget, &header, data) != 0) {
-          return 10;
-        }
-        data[0].effective &= ~((1u << CAP_SETUID) | (1u << CAP_SETGID));
-        if (::syscall(SYS_capset, &header, data) != 0) {
-          return 11;
-        }
-        return DropToUid(kOtherUid, kOtherGid);
-      }).Wait();
+  const WaitStatus status = ChildProcess::Fork([] {
+                              if (!DropEffectiveCapabilities()) return 10;
+                              return DropToUid(kOtherUid, kOtherGid);
+                            }).Wait();
   ASSERT_TRUE(status.ExitedWith(DropToUidExit(DropStep::kSetgroups, EPERM)))
       << DescribeChildExit(status);
   EXPECT_EQ(DescribeChildExit(status),
@@ -559,6 +563,298 @@ TEST(MeasureTransferTest, ReceiverReportsADifferingByte) {
       << DescribeChildExit(result.receiver_status);
   EXPECT_THAT(DescribeChildExit(result.receiver_status),
               HasSubstr("a received chunk differs from the data sent"));
+}
+
+// ===========================================================================
+// Reading with a deadline (kit/deadline_io.h)
+
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds kShortDeadline{50};
+
+// A writer that is still there but sends no more: the read stops at the
+// deadline (not before it, not much after), keeps what it had and says it
+// timed out, not that the channel ended.
+TEST(ReadWithinTest, ATimedOutReadReturnsWhatItHadAndSaysSo) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  pipe.WriteAll("abc");
+  const auto start = Clock::now();
+  const Received got = ReadWithin(pipe.read_fd(), 10, kShortDeadline);
+  const auto waited = Clock::now() - start;
+  EXPECT_EQ(got.bytes, "abc");
+  EXPECT_TRUE(got.timed_out);
+  EXPECT_FALSE(got.eof);
+  EXPECT_GE(waited, kShortDeadline);
+  EXPECT_LT(waited, kShortDeadline + std::chrono::seconds(5));
+
+  pipe.WriteAll("defgh");
+  char buffer[10];
+  const ::testing::AssertionResult exact =
+      ReadExactWithin(pipe.read_fd(), std::as_writable_bytes(std::span(buffer)),
+                      kShortDeadline);
+  EXPECT_FALSE(exact);
+  EXPECT_THAT(exact.message(), HasSubstr("no data within 50 ms after 5 of 10 "
+                                         "bytes"));
+}
+
+// With the last writer gone, the read stops at end of file at once and says
+// that, not a timeout.
+TEST(ReadWithinTest, EndOfFileIsNotATimeout) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  pipe.WriteAll("xy");
+  pipe.CloseWriteEnd();
+  const Received got = ReadWithin(pipe.read_fd(), 3);
+  EXPECT_EQ(got.bytes, "xy");
+  EXPECT_TRUE(got.eof);
+  EXPECT_FALSE(got.timed_out);
+  char buffer[1];
+  const ::testing::AssertionResult exact = ReadExactWithin(
+      pipe.read_fd(), std::as_writable_bytes(std::span(buffer)));
+  EXPECT_FALSE(exact);
+  EXPECT_THAT(exact.message(), HasSubstr("end of file after 0 of 1 bytes"));
+}
+
+// Data that arrives in pieces is collected across reads, and the whole
+// want is returned with neither flag set.
+TEST(ReadWithinTest, CollectsDataThatArrivesInPieces) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  ChildProcess writer = ChildProcess::Fork([&] {
+    if (!WriteInOneCall(pipe.write_fd(), "one", 3)) return 1;
+    return WriteInOneCall(pipe.write_fd(), "two", 3) ? 0 : 2;
+  });
+  const Received got = ReadWithin(pipe.read_fd(), 6);
+  EXPECT_EQ(got.bytes, "onetwo");
+  EXPECT_FALSE(got.timed_out);
+  EXPECT_FALSE(got.eof);
+  EXPECT_TRUE(ExitsWithZeroWithin(writer));
+}
+
+// A descriptor that is not open is an error, thrown, not a timeout: poll(2)
+// flags it POLLNVAL at once and read(2) fails EBADF.
+TEST(ReadWithinTest, AnErrorThrowsNamingTheCall) {
+  const int closed = ::dup(STDERR_FILENO);
+  ASSERT_THAT(closed, SyscallSucceeds());
+  ASSERT_THAT(::close(closed), SyscallSucceeds());
+  try {
+    ReadWithin(closed, 1, kShortDeadline);
+    FAIL() << "ReadWithin returned on a closed descriptor";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EBADF) << e.what();
+    EXPECT_THAT(e.what(), HasSubstr("read"));
+  }
+}
+
+// ReadReady is one read(2): a packet-mode pipe (O_DIRECT) gives one packet
+// per call, and an empty pipe gives "" at once instead of blocking.
+TEST(ReadReadyTest, TakesOneReadAndNeverWaits) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_DIRECT | O_CLOEXEC);
+  EXPECT_EQ(ReadReady(pipe.read_fd(), 8), "");
+  pipe.WriteAll("a");
+  pipe.WriteAll("b");
+  EXPECT_EQ(ReadReady(pipe.read_fd(), 8), "a");
+  EXPECT_EQ(ReadReady(pipe.read_fd(), 8), "b");
+}
+
+TEST(PollWithinTest, SaysNothingAtTheDeadlineAndTheEventsOnceReady) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  EXPECT_EQ(PollWithin(pipe.read_fd(), POLLIN, kShortDeadline), 0);
+  EXPECT_EQ(PollEventsNow(pipe.read_fd()), 0);
+  EXPECT_EQ(PollEventsNow(pipe.write_fd(), POLLOUT), POLLOUT);
+  pipe.WriteAll("x");
+  EXPECT_EQ(PollWithin(pipe.read_fd(), POLLIN, kShortDeadline), POLLIN);
+  pipe.CloseWriteEnd();
+  EXPECT_EQ(PollEventsNow(pipe.read_fd()), POLLIN | POLLHUP);
+}
+
+// ===========================================================================
+// Waiting for a child with a deadline (kit/child_exit.h, kit/blocking.h)
+
+// A child blocked for ever in read(2) on a pipe nobody writes.
+ChildProcess ForkBlockedReader(ipc::Pipe& pipe) {
+  return ChildProcess::Fork([&pipe] {
+    char byte;
+    return ::read(pipe.read_fd(), &byte, 1) == 1 ? 0 : 1;
+  });
+}
+
+TEST(ReapWithinTest, ReapsAChildThatExitsAndLeavesOneThatDoesNot) {
+  ChildProcess quick = ChildProcess::Fork([] { return 7; });
+  const std::optional<WaitStatus> status = ReapWithin(quick);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->ExitedWith(7)) << DescribeChildExit(*status);
+  EXPECT_TRUE(quick.reaped());
+
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  ChildProcess stuck = ForkBlockedReader(pipe);
+  EXPECT_FALSE(ReapWithin(stuck, kShortDeadline));
+  EXPECT_FALSE(stuck.reaped());
+  EXPECT_THAT(
+      DescribeUnfinishedChild(stuck),
+      HasSubstr("pid " + std::to_string(stuck.pid()) + " is still running: "));
+}
+
+// A child that never exits is reported with what /proc shows of it (the
+// call it sleeps in) and is killed and reaped within the deadline, so the
+// test goes on instead of hanging.
+TEST(ExitsWithZeroWithinTest, ReportsAndKillsAChildThatNeverExits) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  ChildProcess stuck = ForkBlockedReader(pipe);
+  ASSERT_TRUE(WaitUntilBlockedIn(stuck.pid(), SYS_read));
+  const auto start = Clock::now();
+  const ::testing::AssertionResult result =
+      ExitsWithZeroWithin(stuck, kShortDeadline);
+  const auto waited = Clock::now() - start;
+  EXPECT_FALSE(result);
+  EXPECT_THAT(result.message(),
+              AllOf(HasSubstr("did not exit within 50 ms and was killed"),
+                    HasSubstr("in read(")));
+  EXPECT_TRUE(stuck.reaped()) << "the child was left running";
+  EXPECT_GE(waited, kShortDeadline);
+  EXPECT_LT(waited, kShortDeadline + std::chrono::seconds(5));
+}
+
+TEST(ExitsWithZeroWithinTest, SaysHowAChildThatExitedEnded) {
+  ChildProcess zero = ChildProcess::Fork([] { return 0; });
+  EXPECT_TRUE(ExitsWithZeroWithin(zero));
+  ChildProcess failed =
+      ChildProcess::Fork([] { return ::close(-1) == 0 ? 0 : ErrnoExit(); });
+  const ::testing::AssertionResult result = ExitsWithZeroWithin(failed);
+  EXPECT_FALSE(result);
+  EXPECT_THAT(result.message(), HasSubstr("EBADF"));
+}
+
+// SIGSTOP stops the child (state T); WaitUntilStopped sees it, and says at
+// once, not at the deadline, when the child has exited instead.
+TEST(WaitUntilStoppedTest, SeesASigstoppedChildAndAnExitedOne) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  ChildProcess child = ForkBlockedReader(pipe);
+  EXPECT_FALSE(WaitUntilStopped(child.pid(), kShortDeadline))
+      << "a child asleep in read is not stopped";
+  child.Signal(SIGSTOP);
+  EXPECT_TRUE(WaitUntilStopped(child.pid()));
+  child.Signal(SIGCONT);
+  pipe.WriteAll("x");
+  EXPECT_TRUE(ExitsWithZeroWithin(child));
+
+  ChildProcess gone = ChildProcess::Fork([] { return 0; });
+  ASSERT_TRUE(WaitUntilExited(gone.pid()));
+  const auto start = Clock::now();
+  const ::testing::AssertionResult stopped = WaitUntilStopped(gone.pid());
+  EXPECT_FALSE(stopped);
+  EXPECT_THAT(stopped.message(), HasSubstr("exited before it was stopped"));
+  EXPECT_LT(Clock::now() - start, kBlockedTimeout);
+}
+
+// ===========================================================================
+// Child I/O (kit/child_io.h), descriptor passing (kit/fd_passing.h),
+// capabilities (kit/capabilities.h)
+
+TEST(ChildIoTest, AReportCrossesAPipeWholeAndAMissingOneFails) {
+  struct Report {
+    int code;
+    long value;
+    char text[6];
+  };
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  ChildProcess child = ChildProcess::Fork([&] {
+    const Report r{3, 1234567890123L, "hello"};
+    return WriteReport(pipe.write_fd(), r) ? 0 : 1;
+  });
+  Report r{};
+  ASSERT_TRUE(ReadReport(pipe.read_fd(), r));
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.value, 1234567890123L);
+  EXPECT_STREQ(r.text, "hello");
+  EXPECT_TRUE(ExitsWithZeroWithin(child));
+
+  pipe.CloseWriteEnd();  // nobody left to report
+  const ::testing::AssertionResult missing = ReadReport(pipe.read_fd(), r);
+  EXPECT_FALSE(missing);
+  EXPECT_THAT(missing.message(), HasSubstr("end of file after 0 of"));
+}
+
+TEST(ChildIoTest, ReadExactInChildGivesUpAtItsDeadline) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  ChildProcess child = ChildProcess::Fork([&] {
+    char text[4];
+    return ReadExactInChild(pipe.read_fd(), text, sizeof text, kShortDeadline)
+               ? 0
+               : 1;
+  });
+  pipe.WriteAll("ab");  // half of what it waits for
+  const std::optional<WaitStatus> status = ReapWithin(child);
+  ASSERT_TRUE(status) << "the child's read did not give up";
+  EXPECT_TRUE(status->ExitedWith(1)) << DescribeChildExit(*status);
+}
+
+TEST(ChildIoTest, PutDecimalWritesDigitsWithoutATerminator) {
+  char out[32];
+  std::memset(out, '#', sizeof out);
+  EXPECT_EQ(std::string(out, PutDecimal(out, 0)), "0");
+  EXPECT_EQ(std::string(out, PutDecimal(out, 4096)), "4096");
+  char* const end = PutDecimal(out, 9223372036854775807L);
+  EXPECT_EQ(std::string(out, end), "9223372036854775807");
+  EXPECT_EQ(*end, '#');
+}
+
+// unix(7) SCM_RIGHTS: the received descriptor is a new number onto the
+// same pipe (the same inode), close-on-exec, and a write through it arrives
+// at the original read end.
+TEST(FdPassingTest, ADescriptorSentFromAChildWorksInTheParent) {
+  int sockets[2];
+  ASSERT_THAT(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets),
+              SyscallSucceeds());
+  const ipc::UniqueFd near(sockets[0]), far(sockets[1]);
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  ChildProcess sender = ChildProcess::Fork(
+      [&] { return SendFd(far.get(), pipe.write_fd()) ? 0 : ErrnoExit(); });
+  const int received = ReceiveFd(near.get());
+  ASSERT_THAT(received, SyscallSucceeds());
+  const ipc::UniqueFd end(received);
+  EXPECT_TRUE(ExitsWithZeroWithin(sender));
+  EXPECT_NE(received, pipe.write_fd());
+  struct stat ours {
+  }, theirs{};
+  ASSERT_THAT(::fstat(pipe.write_fd(), &ours), SyscallSucceeds());
+  ASSERT_THAT(::fstat(received, &theirs), SyscallSucceeds());
+  EXPECT_EQ(ours.st_ino, theirs.st_ino);
+  EXPECT_THAT(::fcntl(received, F_GETFD), SyscallSucceedsWithValue(FD_CLOEXEC));
+  ASSERT_THAT(::write(received, "via", 3), SyscallSucceedsWithValue(3));
+  EXPECT_EQ(ReadWithin(pipe.read_fd(), 3).bytes, "via");
+
+  // A message without a descriptor, or none at all, is not one.
+  ASSERT_THAT(::write(far.get(), "z", 1), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(ReceiveFd(near.get()), -1);
+  EXPECT_EQ(errno, 0);
+}
+
+// capset(2) may always lower the effective set: afterwards /proc says the
+// child holds no effective capability, and its permitted set is untouched.
+TEST(CapabilitiesTest, DropEffectiveCapabilitiesClearsTheEffectiveSet) {
+  const std::string before = ReadFileOrThrow("/proc/self/status");
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  ChildProcess child = ChildProcess::Fork([&] {
+    if (!DropEffectiveCapabilities()) return ErrnoExit();
+    // Async-signal-safe: copy /proc/self/status to the parent unparsed.
+    const int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoExit();
+    char text[4096];
+    const ssize_t n = ::read(fd, text, sizeof text);
+    if (n <= 0) return 2;
+    return WriteInOneCall(pipe.write_fd(), text, static_cast<size_t>(n)) ? 0
+                                                                         : 3;
+  });
+  pipe.CloseWriteEnd();
+  const Received status = ReadWithin(pipe.read_fd(), 4097);
+  EXPECT_TRUE(ExitsWithZeroWithin(child));
+  EXPECT_TRUE(status.eof);
+  EXPECT_THAT(status.bytes, HasSubstr("\nCapEff:\t0000000000000000\n"));
+  const auto line = [](const std::string& text, const std::string& key) {
+    const size_t at = text.find("\n" + key + ":");
+    return at == std::string::npos
+               ? std::string()
+               : text.substr(at, text.find('\n', at + 1) - at);
+  };
+  EXPECT_EQ(line(status.bytes, "CapPrm"), line(before, "CapPrm"));
 }
 
 // ===========================================================================

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -75,14 +76,17 @@ TransferResult MeasureTransfer(std::span<const std::byte> data,
   // Bounded: a receiver that never finishes (a kernel that loses a chunk)
   // fails this transfer with a message instead of hanging the test to the
   // watchdog.
-  if (!WaitUntilExited(receiver.pid(), kReceiverDeadline)) {
+  const std::optional<ipc::WaitStatus> status =
+      ReapWithin(receiver, kReceiverDeadline);
+  if (!status) {
+    const std::string state = DescribeUnfinishedChild(receiver);
     receiver.Kill();
-    throw std::runtime_error("the transfer's receiver did not finish within " +
-                             std::to_string(kReceiverDeadline.count()) +
-                             " ms after the last of " +
-                             std::to_string(data.size()) + " bytes was sent");
+    throw std::runtime_error(
+        "the transfer's receiver did not finish within " +
+        std::to_string(kReceiverDeadline.count()) + " ms after the last of " +
+        std::to_string(data.size()) + " bytes was sent; " + state);
   }
-  result.receiver_status = receiver.Wait();
+  result.receiver_status = *status;
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();

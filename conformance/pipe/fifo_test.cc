@@ -45,7 +45,6 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -54,6 +53,7 @@
 #include "conformance/kit/child_exit.h"
 #include "conformance/kit/claims.h"
 #include "conformance/kit/credentials.h"
+#include "conformance/kit/deadline_io.h"
 #include "conformance/kit/files.h"
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/signals.h"
@@ -90,102 +90,11 @@ Fifo MakeFifo(mode_t mode = 0600) {
   return WaitUntilBlockedIn(pid, SYS_openat);
 }
 
-// Skips, saying why, unless a child can become kOtherUid and look `path` up
-// as that user: in Bazel's sandbox only uid 0 is mapped into the user
-// namespace, so setresgid fails EINVAL; run unprivileged, setgroups fails
-// EPERM. The reason names the call that failed.
-#define SKIP_UNLESS_OTHER_UID_CAN_REACH(path)                 \
-  do {                                                        \
-    const std::string ipcproof_why =                          \
-        WhyCannotBecomeUid(kOtherUid, kOtherGid, path);       \
-    if (!ipcproof_why.empty()) SKIP_UNVERIFIED(ipcproof_why); \
-  } while (0)
-
 // Opens `path` with raw open(2), asserting success; for use inside tests.
 #define ASSERT_OPEN(var, path, flags)                  \
   const int var##_raw = ::open((path).c_str(), flags); \
   ASSERT_THAT(var##_raw, SyscallSucceeds());           \
   UniqueFd var(var##_raw)
-
-// Waits, with kBlockedTimeout's deadline, for a child to exit and reaps it
-// into `status`. A child stuck in a call that a misbehaving kernel never
-// returns from fails the test here, with the state /proc shows for it; the
-// ChildProcess destructor then kills it.
-#define ASSERT_CHILD_EXITS(child, status)                             \
-  ASSERT_TRUE(WaitUntilExited((child).pid()))                         \
-      << "the child is still running: a call in it has not returned"; \
-  const WaitStatus status = (child).Wait()
-
-// What a read with a deadline got.
-struct Received {
-  std::string bytes;
-  bool eof = false;  // read(2) returned 0
-};
-
-// Reads `fd` until `want` bytes have arrived, end of file, or `timeout`
-// passes, polling for POLLIN before each read: a channel that stops
-// delivering fails the test that asked, instead of blocking it. Works on
-// blocking and non-blocking descriptors. To see end of file after a
-// message, ask for one byte more than the message. Throws on an error.
-Received ReceiveWithin(int fd, size_t want,
-                       std::chrono::milliseconds timeout = kBlockedTimeout) {
-  Received received;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (received.bytes.size() < want) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    struct pollfd pfd = {fd, POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      ipc::ThrowErrno("poll");
-    }
-    if (ready == 0) break;  // the deadline passed
-    char buffer[4096];
-    const ssize_t n = ::read(
-        fd, buffer, std::min(sizeof buffer, want - received.bytes.size()));
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      ipc::ThrowErrno("read");
-    }
-    if (n == 0) {
-      received.eof = true;
-      break;
-    }
-    received.bytes.append(buffer, static_cast<size_t>(n));
-  }
-  return received;
-}
-
-// revents of a zero-timeout poll(2) for `events` (0 when nothing is ready).
-short PollEvents(int fd, short events = POLLIN) {
-  struct pollfd pfd = {fd, events, 0};
-  const int n = ::poll(&pfd, 1, 0);
-  if (n < 0) ipc::ThrowErrno("poll");
-  return n == 0 ? 0 : pfd.revents;
-}
-
-// Succeeds once process `pid` is stopped (state T), polling /proc against
-// kBlockedTimeout like the kit's WaitUntilBlockedIn.
-::testing::AssertionResult WaitUntilStopped(pid_t pid) {
-  const auto deadline = std::chrono::steady_clock::now() + kBlockedTimeout;
-  std::chrono::microseconds pause{20};
-  for (;;) {
-    const std::optional<TaskState> state = ReadTaskState(pid, pid);
-    if (!state || state->state == 'Z') {
-      return ::testing::AssertionFailure() << "pid " << pid << " exited";
-    }
-    if (state->state == 'T') return ::testing::AssertionSuccess();
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return ::testing::AssertionFailure()
-             << "pid " << pid << " was not stopped within "
-             << kBlockedTimeout.count() << " ms; " << state->ToString();
-    }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds{2000});
-  }
-}
 
 // The descriptors process `pid` has open, from /proc/PID/fd.
 std::vector<int> OpenDescriptors(pid_t pid) {
@@ -541,7 +450,7 @@ TEST(FifoUnrelatedTest, ExecedProgramsSharingOnlyTheNameCommunicate) {
     return ErrnoExit(errno);
   });
 
-  const Received received = ReceiveWithin(output.read_fd(), message.size() + 1);
+  const Received received = ReadWithin(output.read_fd(), message.size() + 1);
   ASSERT_CHILD_EXITS(writer, writer_status);
   ASSERT_CHILD_EXITS(reader, reader_status);
   EXPECT_TRUE(writer_status.ExitedWith(0)) << DescribeChildExit(writer_status);
@@ -627,7 +536,7 @@ TEST(FifoUnrelatedTest, ProcessOfAnotherUidCommunicatesWhenModeAllows) {
   // is counted (fifo_open increments writers before it waits), so the read
   // end sees its bytes and then its close.
   ASSERT_OPEN(reader, fifo.path(), O_RDONLY | O_NONBLOCK);
-  const Received received = ReceiveWithin(reader.get(), message.size() + 1);
+  const Received received = ReadWithin(reader.get(), message.size() + 1);
   EXPECT_EQ(received.bytes, message);
   EXPECT_TRUE(received.eof);
   ASSERT_CHILD_EXITS(writer, status);
@@ -776,13 +685,12 @@ TEST_P(FifoRendezvousTest, BlockingOpenWaitsUntilAnyPeerOpensTheOtherEnd) {
     }
     // The waiter writes once its open returns; wait for that byte with a
     // deadline, whatever the peer's O_NONBLOCK.
-    struct pollfd pfd = {fd, POLLIN, 0};
-    if (::poll(&pfd, 1, static_cast<int>(kBlockedTimeout.count())) != 1) {
-      return 11;
-    }
-    char byte = 0;
-    if (::read(fd, &byte, 1) != 1) return 12;
-    return byte == 'w' ? 0 : 13;
+    std::byte byte{};
+    const ReadOutcome got =
+        ReadIntoWithin(fd, std::span(&byte, 1), kBlockedTimeout);
+    if (got.timed_out) return 11;
+    if (got.bytes != 1) return 12;
+    return byte == std::byte{'w'} ? 0 : 13;
   });
   ASSERT_CHILD_EXITS(peer, peer_status);
   ASSERT_CHILD_EXITS(waiter, waiter_status);
@@ -1107,7 +1015,7 @@ TEST(FifoOpenTest, IdentityIsTheInodeNotTheNameOrTheProcesses) {
     return 0;
   });
   go.CloseReadEnd();
-  EXPECT_EQ(ReceiveWithin(old_report.read_fd(), first.size()).bytes, first);
+  EXPECT_EQ(ReadWithin(old_report.read_fd(), first.size()).bytes, first);
 
   // Same path, new node.
   fifo.Remove();
@@ -1121,8 +1029,7 @@ TEST(FifoOpenTest, IdentityIsTheInodeNotTheNameOrTheProcesses) {
   ASSERT_CHILD_EXITS(old_writer, old_writer_status);
   EXPECT_TRUE(old_writer_status.ExitedWith(0))
       << DescribeChildExit(old_writer_status);
-  const Received to_old =
-      ReceiveWithin(old_report.read_fd(), second.size() + 1);
+  const Received to_old = ReadWithin(old_report.read_fd(), second.size() + 1);
   EXPECT_EQ(to_old.bytes, second);
   EXPECT_TRUE(to_old.eof) << "the old reader did not see its writer go";
   ASSERT_CHILD_EXITS(old_reader, old_reader_status);
@@ -1139,7 +1046,7 @@ TEST(FifoOpenTest, IdentityIsTheInodeNotTheNameOrTheProcesses) {
                ? 0
                : 2;
   });
-  const Received to_new = ReceiveWithin(new_report.read_fd(), third.size() + 1);
+  const Received to_new = ReadWithin(new_report.read_fd(), third.size() + 1);
   EXPECT_EQ(to_new.bytes, third);
   EXPECT_TRUE(to_new.eof);
   ASSERT_CHILD_EXITS(new_writer, new_writer_status);
@@ -1304,7 +1211,7 @@ TEST_P(FifoOpenInterruptTest, BlockedOpenAndSignalHandler) {
 
   ASSERT_TRUE(WaitUntilBlockedInOpen(waiter.pid()));
   waiter.Signal(SIGUSR1);
-  ASSERT_EQ(ReceiveWithin(report.read_fd(), 1).bytes, "h")
+  ASSERT_EQ(ReadWithin(report.read_fd(), 1).bytes, "h")
       << "the handler never ran";
 
   if (c.sa_restart) {
@@ -1427,20 +1334,20 @@ TEST(FifoPollTest, ReadEndReportsHangUpOnlyAfterAWriterHasClosed) {
   const Fifo fifo = MakeFifo();
   ASSERT_OPEN(reader, fifo.path(), O_RDONLY | O_NONBLOCK);
 
-  EXPECT_EQ(PollEvents(reader.get()), 0) << "no writer has been seen yet";
+  EXPECT_EQ(PollEventsNow(reader.get()), 0) << "no writer has been seen yet";
   EXPECT_EQ(ReadAvailable(reader.get(), 8), "");
   {
     ASSERT_OPEN(writer, fifo.path(), O_WRONLY | O_NONBLOCK);
-    EXPECT_EQ(PollEvents(reader.get()), 0) << "empty, writer present";
+    EXPECT_EQ(PollEventsNow(reader.get()), 0) << "empty, writer present";
     const char byte = 'x';
     ASSERT_THAT(::write(writer.get(), &byte, 1), SyscallSucceedsWithValue(1));
-    EXPECT_EQ(PollEvents(reader.get()), POLLIN);
+    EXPECT_EQ(PollEventsNow(reader.get()), POLLIN);
   }
   // Writer gone, one byte still unread: POLLIN and POLLHUP together, and the
   // byte is still delivered before end of file.
-  EXPECT_EQ(PollEvents(reader.get()), POLLIN | POLLHUP);
+  EXPECT_EQ(PollEventsNow(reader.get()), POLLIN | POLLHUP);
   EXPECT_EQ(ReadAvailable(reader.get(), 8), "x");
-  const short after_close_empty = PollEvents(reader.get());
+  const short after_close_empty = PollEventsNow(reader.get());
   EXPECT_EQ(after_close_empty, POLLHUP);
   EXPECT_EQ(ReadAvailable(reader.get(), 8), "");
   RecordMeasurement("fifo.poll_revents_after_writer_closed", after_close_empty);
@@ -1457,20 +1364,20 @@ TEST(FifoPollTest, HangUpIsWithheldFromEachReaderUntilItHasSeenAWriter) {
   const Fifo fifo = MakeFifo();
   ASSERT_OPEN(first, fifo.path(), O_RDONLY | O_NONBLOCK);
   { ASSERT_OPEN(writer, fifo.path(), O_WRONLY | O_NONBLOCK); }
-  EXPECT_EQ(PollEvents(first.get()), POLLHUP);
+  EXPECT_EQ(PollEventsNow(first.get()), POLLHUP);
 
   ASSERT_OPEN(second, fifo.path(), O_RDONLY | O_NONBLOCK);
-  EXPECT_EQ(PollEvents(second.get()), 0)
+  EXPECT_EQ(PollEventsNow(second.get()), 0)
       << "the second reader never saw the writer that left";
-  EXPECT_EQ(PollEvents(first.get()), POLLHUP);
+  EXPECT_EQ(PollEventsNow(first.get()), POLLHUP);
   EXPECT_EQ(ReadAvailable(second.get(), 8), "") << "read says end of file";
   {
     ASSERT_OPEN(both, fifo.path(), O_RDWR | O_NONBLOCK);
-    EXPECT_EQ(PollEvents(second.get()), 0) << "a writer is present";
-    EXPECT_EQ(PollEvents(both.get(), POLLIN | POLLOUT), POLLOUT)
+    EXPECT_EQ(PollEventsNow(second.get()), 0) << "a writer is present";
+    EXPECT_EQ(PollEventsNow(both.get(), POLLIN | POLLOUT), POLLOUT)
         << "an O_RDWR end is its own writer: never POLLHUP";
   }
-  EXPECT_EQ(PollEvents(second.get()), POLLHUP);
+  EXPECT_EQ(PollEventsNow(second.get()), POLLHUP);
 }
 
 // fifo.beyond.poll-hup. For a write end pipe_poll says POLLOUT while there
@@ -1482,9 +1389,9 @@ TEST(FifoPollTest, WriteEndReportsErrorOnceNoReaderIsLeft) {
   const Fifo fifo = MakeFifo();
   ASSERT_OPEN(reader, fifo.path(), O_RDONLY | O_NONBLOCK);
   ASSERT_OPEN(writer, fifo.path(), O_WRONLY | O_NONBLOCK);
-  EXPECT_EQ(PollEvents(writer.get(), POLLOUT), POLLOUT);
+  EXPECT_EQ(PollEventsNow(writer.get(), POLLOUT), POLLOUT);
   reader.Reset();
-  EXPECT_EQ(PollEvents(writer.get(), POLLOUT), POLLOUT | POLLERR);
+  EXPECT_EQ(PollEventsNow(writer.get(), POLLOUT), POLLOUT | POLLERR);
 }
 
 // fifo.beyond.same-buffer-as-pipe. pipe(7): "The only difference between

@@ -36,8 +36,10 @@
 #include "conformance/kit/bytes.h"
 #include "conformance/kit/capabilities.h"
 #include "conformance/kit/child_exit.h"
+#include "conformance/kit/child_io.h"
 #include "conformance/kit/claims.h"
 #include "conformance/kit/credentials.h"
+#include "conformance/kit/deadline_io.h"
 #include "conformance/kit/files.h"
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/sysctl.h"
@@ -165,7 +167,7 @@ TEST_P(PipeCapacityTest, CapacityAbovePipeMaxSizeNeedsCapSysResource) {
     if (SetPipeSize(channel.write_fd(), too_big) != -1) return 12;
     return errno == EPERM ? 0 : 13;
   });
-  const std::optional<ipc::WaitStatus> status = WaitWithin(child);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(child);
   ASSERT_TRUE(status);
   EXPECT_TRUE(ExitedWithZero(*status))
       << "12: the size was accepted; 13: it failed with another errno";
@@ -419,15 +421,12 @@ TEST(AnonymousPipeCapacityTest,
         r.capacity = ::fcntl(fds[0], F_GETPIPE_SZ);
       }
     }
-    return WriteWhole(report.write_fd(), &r, sizeof r) ? 0 : 10;
+    return WriteReport(report.write_fd(), r) ? 0 : 10;
   });
   report.CloseWriteEnd();
   Report r;
-  ASSERT_TRUE(ReadExactWithin(report.read_fd(),
-                              std::as_writable_bytes(std::span(&r, 1))));
-  const std::optional<ipc::WaitStatus> status = WaitWithin(child);
-  ASSERT_TRUE(status);
-  ASSERT_TRUE(ExitedWithZero(*status));
+  ASSERT_TRUE(ReadReport(report.read_fd(), r));
+  ASSERT_TRUE(ExitsWithZeroWithin(child));
 
   if (r.drop == 0) {
     ASSERT_EQ(r.error, 0) << "pipe2 as a fresh user: " << ErrnoName(r.error);
@@ -558,13 +557,12 @@ TEST(AnonymousPipeCapacityTest, NewPipesShrinkOnceTheOwnerPassesTheSoftLimit) {
         break;
       }
     }
-    return WriteWhole(report.write_fd(), &r, sizeof r) ? 0 : 10;
+    return WriteReport(report.write_fd(), r) ? 0 : 10;
   });
   report.CloseWriteEnd();
   Report r;
-  ASSERT_TRUE(ReadExactWithin(report.read_fd(),
-                              std::as_writable_bytes(std::span(&r, 1))));
-  const std::optional<ipc::WaitStatus> status = WaitWithin(child);
+  ASSERT_TRUE(ReadReport(report.read_fd(), r));
+  const std::optional<ipc::WaitStatus> status = ReapWithin(child);
   ASSERT_TRUE(status);
   EXPECT_TRUE(ExitedWithZero(*status));
   if (r.stage == 1) {

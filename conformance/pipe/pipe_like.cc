@@ -1,15 +1,13 @@
 #include "conformance/pipe/pipe_like.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <utility>
 
-#include "conformance/kit/blocking.h"
-#include "conformance/kit/matchers.h"
+#include "conformance/kit/errno_name.h"
 #include "conformance/kit/sysctl.h"
 #include "conformance/kit/temp_path.h"
 #include "ipc/error.h"
@@ -87,81 +85,6 @@ size_t PowerOfTwoPagesAtLeast(size_t bytes) {
   return rounded * page;
 }
 
-std::optional<ipc::WaitStatus> WaitWithin(ipc::ChildProcess& child,
-                                          std::chrono::milliseconds timeout) {
-  if (!WaitUntilExited(child.pid(), timeout)) return std::nullopt;
-  return child.Wait();
-}
-
-namespace {
-
-// poll(POLLIN) on `fd` for at most `timeout`: true when a read will not
-// block (data, end of file or an error is there).
-bool Readable(int fd, std::chrono::milliseconds timeout) {
-  pollfd entry{fd, POLLIN, 0};
-  for (;;) {
-    const int n = ::poll(&entry, 1, static_cast<int>(timeout.count()));
-    if (n >= 0) return n == 1;
-    if (errno != EINTR) ipc::ThrowErrno("poll");
-  }
-}
-
-}  // namespace
-
-std::string ReadReady(int fd, size_t max) {
-  if (!Readable(fd, std::chrono::milliseconds(0))) return "";
-  std::string text(max, '\0');
-  ssize_t n;
-  do {
-    n = ::read(fd, text.data(), max);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) ipc::ThrowErrno("read");
-  text.resize(static_cast<size_t>(n));
-  return text;
-}
-
-::testing::AssertionResult ReadExactWithin(int fd, std::span<std::byte> buffer,
-                                           std::chrono::milliseconds timeout) {
-  size_t done = 0;
-  while (done < buffer.size()) {
-    if (!Readable(fd, timeout)) {
-      return ::testing::AssertionFailure()
-             << "no data within " << timeout.count() << " ms after " << done
-             << " of " << buffer.size() << " bytes";
-    }
-    const ssize_t n = ::read(fd, buffer.data() + done, buffer.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      return ::testing::AssertionFailure()
-             << "read failed with " << ErrnoName(errno) << " after " << done
-             << " of " << buffer.size() << " bytes";
-    }
-    if (n == 0) {
-      return ::testing::AssertionFailure()
-             << "end of file after " << done << " of " << buffer.size()
-             << " bytes";
-    }
-    done += static_cast<size_t>(n);
-  }
-  return ::testing::AssertionSuccess();
-}
-
-std::optional<std::string> ReadUntilEofWithin(
-    int fd, size_t max, std::chrono::milliseconds timeout) {
-  std::string text;
-  char chunk[4096];
-  while (text.size() < max) {
-    if (!Readable(fd, timeout)) return std::nullopt;
-    const ssize_t n =
-        ::read(fd, chunk, std::min(sizeof chunk, max - text.size()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) break;
-    text.append(chunk, static_cast<size_t>(n));
-  }
-  return text;
-}
-
 ::testing::AssertionResult FillWithoutWaiting(int fd, const void* data,
                                               size_t size) {
   const int flags = ::fcntl(fd, F_GETFL);
@@ -181,36 +104,6 @@ std::optional<std::string> ReadUntilEofWithin(
     failure << "took only " << n;
   }
   return failure;
-}
-
-bool WriteWhole(int fd, const void* data, size_t size) {
-  return ::write(fd, data, size) == static_cast<ssize_t>(size);
-}
-
-bool ReadWhole(int fd, void* data, size_t size) {
-  char* out = static_cast<char*>(data);
-  while (size > 0) {
-    pollfd entry{fd, POLLIN, 0};
-    if (::poll(&entry, 1, static_cast<int>(kBlockedTimeout.count())) != 1) {
-      return false;
-    }
-    const ssize_t n = ::read(fd, out, size);
-    if (n <= 0) return false;
-    out += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
-char* PutDecimal(char* out, long value) {
-  char digits[24];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value > 0);
-  while (n > 0) *out++ = digits[--n];
-  return out;
 }
 
 }  // namespace ipcproof

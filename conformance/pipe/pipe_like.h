@@ -19,25 +19,22 @@
 // PipeLike/PipeSemanticsTest.ReadOnEmptyBlocks/NamedPipe.
 //
 // Below the fixture: what the pipe tests of this folder compare against
-// (page size, pipe-max-size, the kernel's default capacity rule) and the
-// deadline-bounded waits they use so that a misbehaving kernel fails one test
-// with a message instead of hanging it to the watchdog.
+// (page size, pipe-max-size, the kernel's default capacity rule) and a fill
+// that cannot wait. The deadline-bounded reads and waits they use so that a
+// misbehaving kernel fails one test with a message instead of hanging it are
+// the kit's (kit/deadline_io.h, kit/child_exit.h, kit/child_io.h).
 #ifndef CONFORMANCE_PIPE_PIPE_LIKE_H_
 #define CONFORMANCE_PIPE_PIPE_LIKE_H_
 
 #include <limits.h>
 
-#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <ostream>
-#include <span>
 #include <string>
 #include <vector>
 
-#include "conformance/kit/blocking.h"
 #include "gtest/gtest.h"
-#include "ipc/child_process.h"
 #include "ipc/fifo.h"
 #include "ipc/pipe.h"
 
@@ -129,32 +126,7 @@ size_t DefaultCapacityFor(bool holds_sys_resource);
 // (fs/pipe.c round_pipe_size).
 size_t PowerOfTwoPagesAtLeast(size_t bytes);
 
-// --- Waiting with a deadline -------------------------------------------------
-
-// Reaps `child` once /proc shows it has exited (WaitUntilExited), at most
-// `timeout` from now; nullopt when it is still running then (the caller
-// fails the test, and the ChildProcess destructor kills it).
-std::optional<ipc::WaitStatus> WaitWithin(
-    ipc::ChildProcess& child,
-    std::chrono::milliseconds timeout = kBlockedTimeout);
-
-// What is readable on `fd` right now: poll(POLLIN) with a zero timeout, then
-// one read(2) of at most `max` bytes. "" when nothing is there (or at end of
-// file). For data whose arrival is already proven (its writer exited), so a
-// kernel that lost it fails the check instead of blocking the test.
-std::string ReadReady(int fd, size_t max);
-
-// Fills `buffer` from `fd`, each read(2) only after poll(POLLIN) said data
-// (or end of file) is there within `timeout`. Fails, saying how far it got,
-// on a timeout, end of file or an error.
-::testing::AssertionResult ReadExactWithin(
-    int fd, std::span<std::byte> buffer,
-    std::chrono::milliseconds timeout = kBlockedTimeout);
-
-// Reads until end of file (or `max` bytes), each read(2) after poll(POLLIN)
-// within `timeout`; nullopt on a timeout or an error.
-std::optional<std::string> ReadUntilEofWithin(
-    int fd, size_t max, std::chrono::milliseconds timeout = kBlockedTimeout);
+// --- Filling without waiting ----------------------------------------------
 
 // Writes all of `data` in one write(2) with O_NONBLOCK set on the file
 // description for that call only (then restored): to fill a blocking pipe
@@ -162,20 +134,6 @@ std::optional<std::string> ReadUntilEofWithin(
 // pipe holds less fails here instead of hanging.
 ::testing::AssertionResult FillWithoutWaiting(int fd, const void* data,
                                               size_t size);
-
-// --- Async-signal-safe helpers for forked children --------------------------
-
-// One write(2) of all `size` bytes; false if it wrote fewer or failed.
-bool WriteWhole(int fd, const void* data, size_t size);
-
-// Reads exactly `size` bytes, waiting (poll(2)) at most kBlockedTimeout for
-// each chunk, so a child whose peer never writes exits instead of hanging;
-// false on a timeout, end of file or an error.
-bool ReadWhole(int fd, void* data, size_t size);
-
-// Writes the decimal digits of `value` (>= 0) at `out`, without allocating;
-// returns the end (not terminated).
-char* PutDecimal(char* out, long value);
 
 }  // namespace ipcproof
 

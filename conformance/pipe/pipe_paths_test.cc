@@ -37,7 +37,9 @@
 #include "conformance/kit/blocking.h"
 #include "conformance/kit/bytes.h"
 #include "conformance/kit/child_exit.h"
+#include "conformance/kit/child_io.h"
 #include "conformance/kit/claims.h"
+#include "conformance/kit/deadline_io.h"
 #include "conformance/kit/files.h"
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/signals.h"
@@ -157,7 +159,7 @@ TEST_P(PipeWakeupTest, BlockedWriterWaitsForAWholeFreePage) {
   std::vector<char> rest(page - 1);
   ASSERT_TRUE(ReadExactWithin(channel.read_fd(),
                               std::as_writable_bytes(std::span(rest))));
-  const std::optional<ipc::WaitStatus> status = WaitWithin(writer);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(writer);
   ASSERT_TRUE(status) << "a free page did not wake the blocked writer";
   EXPECT_TRUE(ExitedWithZero(*status));
   EXPECT_EQ(channel.pipe().BytesUnread(), capacity - page + 1);
@@ -175,7 +177,7 @@ TEST_P(PipeWakeupTest, ZeroByteReadAndWriteReturnAtOnce) {
     char byte;
     return ::read(channel.read_fd(), &byte, 0) == 0 ? 0 : 10;
   });
-  const std::optional<ipc::WaitStatus> read_status = WaitWithin(reader);
+  const std::optional<ipc::WaitStatus> read_status = ReapWithin(reader);
   ASSERT_TRUE(read_status) << "a zero-byte read waited on an empty pipe";
   EXPECT_TRUE(ExitedWithZero(*read_status));
 
@@ -184,7 +186,7 @@ TEST_P(PipeWakeupTest, ZeroByteReadAndWriteReturnAtOnce) {
     if (!RestoreDefaultSignal(SIGPIPE)) return 10;
     return ::write(channel.write_fd(), "x", 0) == 0 ? 0 : 11;
   });
-  const std::optional<ipc::WaitStatus> write_status = WaitWithin(writer);
+  const std::optional<ipc::WaitStatus> write_status = ReapWithin(writer);
   ASSERT_TRUE(write_status);
   EXPECT_TRUE(ExitedWithZero(*write_status))
       << "a zero-byte write with no reader left";
@@ -213,7 +215,7 @@ TEST_P(PipeWakeupTest, EveryBlockedReaderWakesWhenTheLastWriterCloses) {
   }
   channel.pipe().CloseWriteEnd();
   for (ChildProcess& reader : readers) {
-    const std::optional<ipc::WaitStatus> status = WaitWithin(reader);
+    const std::optional<ipc::WaitStatus> status = ReapWithin(reader);
     ASSERT_TRUE(status) << "pid " << reader.pid()
                         << " still sleeps after the last writer closed";
     EXPECT_TRUE(ExitedWithZero(*status));
@@ -243,7 +245,7 @@ TEST_P(PipeWakeupTest, DataForSeveralBlockedReadersWakesEachInTurn) {
               SyscallSucceedsWithValue(3));
   std::multiset<int> bytes;
   for (ChildProcess& reader : readers) {
-    const std::optional<ipc::WaitStatus> status = WaitWithin(reader);
+    const std::optional<ipc::WaitStatus> status = ReapWithin(reader);
     ASSERT_TRUE(status) << "pid " << reader.pid()
                         << " still sleeps though data was left for it";
     ASSERT_TRUE(status->exited()) << status->ToString();
@@ -271,7 +273,7 @@ TEST_P(PipeWakeupTest, ReadThatFreesSeveralPagesWakesEveryBlockedWriter) {
   for (int w = 0; w < kWriters; ++w) {
     writers.push_back(ChildProcess::Fork([&, w] {
       std::vector<char> record(page, static_cast<char>('A' + w));
-      return WriteWhole(channel.write_fd(), record.data(), page) ? 0 : 10;
+      return WriteInOneCall(channel.write_fd(), record.data(), page) ? 0 : 10;
     }));
   }
   for (ChildProcess& writer : writers) {
@@ -281,7 +283,7 @@ TEST_P(PipeWakeupTest, ReadThatFreesSeveralPagesWakesEveryBlockedWriter) {
   ASSERT_THAT(::read(channel.read_fd(), freed.data(), freed.size()),
               SyscallSucceedsWithValue(freed.size()));
   for (ChildProcess& writer : writers) {
-    const std::optional<ipc::WaitStatus> status = WaitWithin(writer);
+    const std::optional<ipc::WaitStatus> status = ReapWithin(writer);
     ASSERT_TRUE(status) << "pid " << writer.pid()
                         << " still sleeps though pages were free for it";
     EXPECT_TRUE(ExitedWithZero(*status));
@@ -306,7 +308,7 @@ TEST_P(PipeWakeupTest, BlockedWriterDiesAtOnceBySigkill) {
   ASSERT_TRUE(state);
   EXPECT_EQ(state->state, 'S') << state->ToString();
   writer.Signal(SIGKILL);
-  const std::optional<ipc::WaitStatus> status = WaitWithin(writer);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(writer);
   ASSERT_TRUE(status) << "SIGKILL did not end a writer blocked on a pipe";
   EXPECT_TRUE(status->KilledBy(SIGKILL)) << status->ToString();
   EXPECT_EQ(channel.pipe().BytesUnread(), capacity);
@@ -330,7 +332,7 @@ TEST_P(PipeWakeupTest, EachFailedWriteRaisesExactlyOneSigpipe) {
     }
     return 0;
   });
-  const std::optional<ipc::WaitStatus> status = WaitWithin(writer);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(writer);
   ASSERT_TRUE(status);
   EXPECT_TRUE(ExitedWithZero(*status))
       << "2x: write i succeeded; 3x: it failed with another errno; 4x: "
@@ -375,17 +377,16 @@ TEST_P(PipeWakeupTest, BlockedWriteEndsWithSigpipeWhenTheReaderGoes) {
       r.second = ::write(channel.write_fd(), big.data(), 1);
       r.second_errno = errno;
       r.signals_after_second = g_sigpipes;
-      return WriteWhole(report.write_fd(), &r, sizeof r) ? 0 : 11;
+      return WriteReport(report.write_fd(), r) ? 0 : 11;
     });
     report.CloseWriteEnd();
     ASSERT_TRUE(WaitUntilBlockedIn(writer.pid(), SYS_write));
     EXPECT_EQ(channel.pipe().BytesUnread(), capacity);
     channel.pipe().CloseReadEnd();  // the last reader goes
     Report r;
-    ASSERT_TRUE(ReadExactWithin(report.read_fd(),
-                                std::as_writable_bytes(std::span(&r, 1))))
+    ASSERT_TRUE(ReadReport(report.read_fd(), r))
         << "the blocked writer did not return when the reader went";
-    const std::optional<ipc::WaitStatus> status = WaitWithin(writer);
+    const std::optional<ipc::WaitStatus> status = ReapWithin(writer);
     ASSERT_TRUE(status);
     EXPECT_TRUE(ExitedWithZero(*status));
     if (prefilled) {
@@ -551,7 +552,7 @@ TEST(Pipe2Test, CloseOnExecEndsAreGoneAfterExec) {
       ExecProgram("pipe_fd_is_open", {number});
       return ErrnoExit();
     });
-    const std::optional<ipc::WaitStatus> status = WaitWithin(child);
+    const std::optional<ipc::WaitStatus> status = ReapWithin(child);
     ASSERT_TRUE(status);
     EXPECT_TRUE(status->ExitedWith(cloexec ? 1 : 0))
         << DescribeChildExit(*status) << " (0: the end is open after exec, 1: "
@@ -609,7 +610,7 @@ TEST(Pipe2Test, FullDescriptorTableFailsEmfileAndLeaksNone) {
     if (free_slots % 2 == 1 && ::dup(STDIN_FILENO) < 0) return 12;
     return 0;
   });
-  const std::optional<ipc::WaitStatus> status = WaitWithin(child);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(child);
   ASSERT_TRUE(status);
   EXPECT_TRUE(ExitedWithZero(*status))
       << "2N: N pipes were made, not free/2; 12: the slot the failed pipe "
@@ -719,9 +720,7 @@ TEST(AnonymousPipePathTest,
     ChildProcess writer = ChildProcess::Fork(
         [&] { return ::write(pipe.write_fd(), "x", 1) == 1 ? 0 : 10; },
         {.new_process_group = true});
-    const std::optional<ipc::WaitStatus> status = WaitWithin(writer);
-    ASSERT_TRUE(status);
-    ASSERT_TRUE(ExitedWithZero(*status));
+    ASSERT_TRUE(ExitsWithZeroWithin(writer));
 
     const std::optional<siginfo_t> data = TakePendingSignal(SIGUSR1);
     ASSERT_TRUE(data) << "no signal for the read end's owner after a write";

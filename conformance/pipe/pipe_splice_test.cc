@@ -33,7 +33,9 @@
 #include "conformance/kit/blocking.h"
 #include "conformance/kit/bytes.h"
 #include "conformance/kit/child_exit.h"
+#include "conformance/kit/child_io.h"
 #include "conformance/kit/claims.h"
+#include "conformance/kit/deadline_io.h"
 #include "conformance/kit/files.h"
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/signals.h"
@@ -102,8 +104,7 @@ std::string KernelRelease() {
     if (calls > 4 * total) {
       return ::testing::AssertionFailure() << "splice made no progress";
     }
-    pollfd entry{in, POLLIN, 0};
-    if (::poll(&entry, 1, static_cast<int>(kBlockedTimeout.count())) != 1) {
+    if (PollWithin(in, POLLIN, kBlockedTimeout) <= 0) {
       return ::testing::AssertionFailure()
              << "nothing to splice within the deadline after " << moved;
     }
@@ -233,7 +234,7 @@ TEST(PipeSpliceTest, SpliceFromAnEmptyPipeWaitsAndHonoursNonblock) {
   });
   ASSERT_TRUE(WaitUntilBlockedIn(splicer.pid(), SYS_splice));
   source.WriteAll("wake");
-  const std::optional<ipc::WaitStatus> status = WaitWithin(splicer);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(splicer);
   ASSERT_TRUE(status) << "data did not wake the splice";
   EXPECT_TRUE(ExitedWithZero(*status));
   EXPECT_EQ(ReadReady(destination.read_fd(), 8), "wake");
@@ -342,7 +343,7 @@ TEST(PipeSpliceTest, SpliceCarriesAFileThroughAPipe) {
   ASSERT_TRUE(
       SpliceAll(pipe.read_fd(), file.fd.get(), data.size(), capacity, moved));
   EXPECT_EQ(moved, data.size());
-  const std::optional<ipc::WaitStatus> status = WaitWithin(writer);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(writer);
   ASSERT_TRUE(status);
   EXPECT_TRUE(ExitedWithZero(*status));
   EXPECT_EQ(static_cast<size_t>(StatFd(file.fd.get()).st_size), data.size());
@@ -385,8 +386,8 @@ TEST(PipeSpliceTest, SpliceBetweenAPipeAndASocket) {
   std::vector<char> got(data.size());
   size_t done = 0;
   for (size_t calls = 0; done < data.size() && calls < data.size(); ++calls) {
-    pollfd entry{far.get(), POLLIN, 0};
-    ASSERT_EQ(::poll(&entry, 1, static_cast<int>(kBlockedTimeout.count())), 1);
+    ASSERT_GT(PollWithin(far.get(), POLLIN, kBlockedTimeout), 0)
+        << "nothing to splice within the deadline after " << done;
     const ssize_t n = ::splice(far.get(), nullptr, out.write_fd(), nullptr,
                                data.size() - done, 0);
     ASSERT_THAT(n, SyscallSucceeds());
@@ -484,8 +485,8 @@ TEST(PipeVmspliceTest, VmspliceFeedsUserMemoryIntoAPipe) {
   iovec rest{const_cast<char*>(block.data()), block.size()};
   loff_t offset = 0;
   for (size_t calls = 0; rest.iov_len > 0 && calls < block.size(); ++calls) {
-    pollfd room{pipe.write_fd(), POLLOUT, 0};
-    ASSERT_EQ(::poll(&room, 1, static_cast<int>(kBlockedTimeout.count())), 1);
+    ASSERT_GT(PollWithin(pipe.write_fd(), POLLOUT, kBlockedTimeout), 0)
+        << "no room to vmsplice into within the deadline";
     const ssize_t n = ::vmsplice(pipe.write_fd(), &rest, 1, 0);
     ASSERT_THAT(n, SyscallSucceeds());
     ASSERT_GT(n, 0);
@@ -552,7 +553,7 @@ TEST(PipeVmspliceTest, VmspliceIntoAFullPipeWaitsOrFailsEagain) {
   ASSERT_TRUE(ReadExactWithin(pipe.read_fd(),
                               std::as_writable_bytes(std::span(first))));
   EXPECT_TRUE(std::equal(first.begin(), first.end(), fill.data()));
-  const std::optional<ipc::WaitStatus> status = WaitWithin(splicer);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(splicer);
   ASSERT_TRUE(status) << "a free page did not wake the vmsplice";
   EXPECT_TRUE(ExitedWithZero(*status));
   EXPECT_EQ(pipe.BytesUnread(), capacity);

@@ -21,7 +21,7 @@
 // anon_pipe_read/anon_pipe_write with the same logic.
 //
 // Blocking is proven from /proc (WaitUntilBlockedIn), never by sleeping;
-// every wait has a deadline (WaitWithin, ReadExactWithin), so a kernel that
+// every wait has a deadline (ReapWithin, ReadExactWithin), so a kernel that
 // misbehaves fails one test with a message. Children do only
 // async-signal-safe work and report through their exit code, a distinct code
 // per failure point.
@@ -60,12 +60,16 @@
 #include "conformance/kit/bytes.h"
 #include "conformance/kit/capabilities.h"
 #include "conformance/kit/child_exit.h"
+#include "conformance/kit/child_io.h"
 #include "conformance/kit/claims.h"
+#include "conformance/kit/deadline_io.h"
+#include "conformance/kit/fd_passing.h"
 #include "conformance/kit/files.h"
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/signals.h"
 #include "conformance/pipe/pipe_like.h"
 #include "conformance/procfs/files.h"
+#include "conformance/procfs/task.h"
 #include "conformance/runner/programs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -108,17 +112,14 @@ std::vector<std::string> DescriptorsLinkingTo(const std::string& target,
   return found;
 }
 
-// The PPid chain of `pid` from /proc/PID/status, its parent first, up to the
-// root of this PID namespace (PPid 0). Empty when the process is gone.
+// The parent chain of `pid` (ReadTaskStat's ppid), its parent first, up to
+// the root of this PID namespace (ppid 0). Empty when the process is gone.
 std::vector<pid_t> AncestorsOf(pid_t pid) {
   std::vector<pid_t> chain;
   for (int depth = 0; depth < 4096 && pid > 0; ++depth) {
-    const std::optional<std::string> status =
-        ReadFileIfPresent("/proc/" + std::to_string(pid) + "/status");
-    if (!status) break;
-    const size_t at = status->find("\nPPid:");
-    if (at == std::string::npos) break;
-    pid = static_cast<pid_t>(std::stol(status->substr(at + 6)));
+    const std::optional<TaskState> stat = ReadTaskStat(pid, pid);
+    if (!stat) break;
+    pid = stat->ppid;
     if (pid > 0) chain.push_back(pid);
   }
   return chain;
@@ -134,45 +135,6 @@ std::string Join(const std::vector<pid_t>& pids) {
 }
 
 // --- Async-signal-safe helpers for children -------------------------------
-
-// Sends `fd` as SCM_RIGHTS ancillary data with one byte of payload.
-bool SendFd(int socket, int fd) {
-  char byte = 'F';
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
-  return ::sendmsg(socket, &message, 0) == 1;
-}
-
-// Receives one descriptor sent by SendFd; -1 on failure.
-int ReceiveFd(int socket) {
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-  message.msg_iov = &iov;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  if (::recvmsg(socket, &message, MSG_CMSG_CLOEXEC) != 1) return -1;
-  const cmsghdr* header = CMSG_FIRSTHDR(&message);
-  if (header == nullptr || header->cmsg_level != SOL_SOCKET ||
-      header->cmsg_type != SCM_RIGHTS) {
-    return -1;
-  }
-  int fd = -1;
-  std::memcpy(&fd, CMSG_DATA(header), sizeof(int));
-  return fd;
-}
 
 // "/proc/PID/fd/FD" into `out` (at least 64 bytes), without allocating.
 void FormatProcFdPath(char* out, pid_t pid, int fd) {
@@ -215,7 +177,7 @@ IPCPROOF_PROGRAM(pipe_fd_link) {
       ReadLinkOrEmpty(std::string("/proc/self/fd/") + argv[1]);
   if (link.empty()) return 3;
   const std::string line = link + "\n";
-  return WriteWhole(STDOUT_FILENO, line.data(), line.size()) ? 0 : 4;
+  return WriteInOneCall(STDOUT_FILENO, line.data(), line.size()) ? 0 : 4;
 }
 
 // Copies standard input to standard output until end of file: cat(1).
@@ -225,7 +187,8 @@ IPCPROOF_PROGRAM(pipe_cat) {
     const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
     if (n == 0) return 0;
     if (n < 0) return errno == EINTR ? 0 : 1;
-    if (!WriteWhole(STDOUT_FILENO, buffer, static_cast<size_t>(n))) return 2;
+    if (!WriteInOneCall(STDOUT_FILENO, buffer, static_cast<size_t>(n)))
+      return 2;
   }
 }
 
@@ -276,8 +239,7 @@ ConcurrentWrite RunConcurrentWriters(PipeLike& channel, int writers,
   result.stream.resize(expected + read_chunk);
   size_t got = 0;
   while (got < result.stream.size()) {
-    pollfd entry{channel.read_fd(), POLLIN, 0};
-    if (::poll(&entry, 1, static_cast<int>(kBlockedTimeout.count())) != 1) {
+    if (PollWithin(channel.read_fd(), POLLIN, kBlockedTimeout) <= 0) {
       result.timed_out = true;
       break;
     }
@@ -291,7 +253,7 @@ ConcurrentWrite RunConcurrentWriters(PipeLike& channel, int writers,
   result.stream.resize(got);
   if (result.timed_out) return result;  // the children are killed on return
   for (ChildProcess& child : children) {
-    const std::optional<ipc::WaitStatus> status = WaitWithin(child);
+    const std::optional<ipc::WaitStatus> status = ReapWithin(child);
     if (!status) {
       result.timed_out = true;
       return result;
@@ -444,7 +406,7 @@ TEST_P(PipeSemanticsTest, ReadOnEmptyPipeBlocksUntilDataArrives) {
   });
   ASSERT_TRUE(WaitUntilBlockedIn(reader.pid(), SYS_read));
   ASSERT_THAT(::write(channel.write_fd(), "x", 1), SyscallSucceedsWithValue(1));
-  const std::optional<ipc::WaitStatus> status = WaitWithin(reader);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(reader);
   ASSERT_TRUE(status) << "the reader did not return after the write";
   EXPECT_TRUE(ExitedWithZero(*status));
 }
@@ -470,7 +432,7 @@ TEST_P(PipeSemanticsTest, WriteOnFullPipeBlocksUntilDataIsRead) {
   ASSERT_TRUE(ReadExactWithin(channel.read_fd(),
                               std::as_writable_bytes(std::span(drained))));
   EXPECT_EQ(drained, fill);
-  const std::optional<ipc::WaitStatus> status = WaitWithin(writer);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(writer);
   ASSERT_TRUE(status) << "the writer stayed blocked after the pipe drained";
   ASSERT_TRUE(ExitedWithZero(*status));
   EXPECT_EQ(ReadReady(channel.read_fd(), 16), "y");
@@ -507,7 +469,7 @@ TEST_P(PipeSemanticsTest, SmallWriteWaitsForRoomForAllOfIt) {
   std::vector<char> drained(preload);
   ASSERT_TRUE(ReadExactWithin(channel.read_fd(),
                               std::as_writable_bytes(std::span(drained))));
-  const std::optional<ipc::WaitStatus> status = WaitWithin(writer);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(writer);
   ASSERT_TRUE(status) << "the writer stayed blocked after the pipe drained";
   ASSERT_TRUE(ExitedWithZero(*status));
   std::vector<char> got(kPipeBuf);
@@ -543,7 +505,7 @@ TEST_P(PipeSemanticsTest, WriteLargerThanCapacityBlocksUntilAllIsWritten) {
   ASSERT_TRUE(ReadExactWithin(channel.read_fd(),
                               std::as_writable_bytes(std::span(got))));
   EXPECT_EQ(got, data);
-  const std::optional<ipc::WaitStatus> status = WaitWithin(writer);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(writer);
   ASSERT_TRUE(status);
   EXPECT_TRUE(ExitedWithZero(*status));
 }
@@ -560,7 +522,7 @@ TEST_P(PipeSemanticsTest, StreamsManyTimesItsCapacityInSmallWrites) {
   ChildProcess writer = ChildProcess::Fork([&] {
     ::close(channel.read_fd());
     for (size_t offset = 0; offset < data.size(); offset += kChunk) {
-      if (!WriteWhole(channel.write_fd(), data.data() + offset, kChunk)) {
+      if (!WriteInOneCall(channel.write_fd(), data.data() + offset, kChunk)) {
         return 10;
       }
     }
@@ -575,7 +537,7 @@ TEST_P(PipeSemanticsTest, StreamsManyTimesItsCapacityInSmallWrites) {
         << "at offset " << offset;
   }
   EXPECT_EQ(got, data);
-  const std::optional<ipc::WaitStatus> status = WaitWithin(writer);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(writer);
   ASSERT_TRUE(status);
   EXPECT_TRUE(ExitedWithZero(*status));
 }
@@ -613,7 +575,7 @@ TEST_P(PipeSemanticsTest, BlockedReaderGetsEndOfFileWhenLastWriterCloses) {
   });
   ASSERT_TRUE(WaitUntilBlockedIn(reader.pid(), SYS_read));
   channel.pipe().CloseWriteEnd();
-  const std::optional<ipc::WaitStatus> status = WaitWithin(reader);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(reader);
   ASSERT_TRUE(status) << "the last writer's close did not wake the reader";
   EXPECT_TRUE(ExitedWithZero(*status));
 }
@@ -647,7 +609,7 @@ TEST_P(PipeSemanticsTest, WriteWithNoReaderLeftKillsTheWriterWithSigpipe) {
     ::write(channel.write_fd(), "x", 1);
     return 11;  // still alive: no SIGPIPE
   });
-  const std::optional<ipc::WaitStatus> status = WaitWithin(writer);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(writer);
   ASSERT_TRUE(status);
   EXPECT_TRUE(status->KilledBy(SIGPIPE)) << status->ToString();
 }
@@ -923,7 +885,7 @@ TEST_P(PipeSemanticsTest, RoundTripRateIsMeasured) {
     }
     const auto elapsed = std::chrono::steady_clock::now() - start;
     EXPECT_EQ(corrupted, 0);
-    const std::optional<ipc::WaitStatus> status = WaitWithin(echo);
+    const std::optional<ipc::WaitStatus> status = ReapWithin(echo);
     ASSERT_TRUE(status);
     EXPECT_TRUE(ExitedWithZero(*status));
 
@@ -1259,7 +1221,7 @@ TEST(AnonymousPipeTest, ReopeningThroughProcNeverWaitsForAPartner) {
     }
     return ::read(fd, text, sizeof text) == 0 ? 0 : 11;
   });
-  const std::optional<ipc::WaitStatus> read_status = WaitWithin(reader);
+  const std::optional<ipc::WaitStatus> read_status = ReapWithin(reader);
   ASSERT_TRUE(read_status) << "reopening the read end waited for a writer";
   EXPECT_TRUE(ExitedWithZero(*read_status));
 
@@ -1279,7 +1241,7 @@ TEST(AnonymousPipeTest, ReopeningThroughProcNeverWaitsForAPartner) {
     }
     return 0;
   });
-  const std::optional<ipc::WaitStatus> write_status = WaitWithin(writer);
+  const std::optional<ipc::WaitStatus> write_status = ReapWithin(writer);
   ASSERT_TRUE(write_status) << "reopening the write end waited for a reader";
   EXPECT_TRUE(ExitedWithZero(*write_status))
       << DescribeChildExit(*write_status) << " (ENXIO: treated as a FIFO)";
@@ -1331,9 +1293,9 @@ TEST(AnonymousPipeTest, TwoPipesMakeATwoWayChannelBetweenParentAndChild) {
     ::close(down.write_fd());
     ::close(up.read_fd());
     char question[4];
-    if (!ReadWhole(down.read_fd(), question, 4)) return 10;
+    if (!ReadExactInChild(down.read_fd(), question, 4)) return 10;
     if (std::memcmp(question, "ping", 4) != 0) return 11;
-    if (!WriteWhole(up.write_fd(), "pong", 4)) return 12;
+    if (!WriteInOneCall(up.write_fd(), "pong", 4)) return 12;
     char byte;
     return ::read(down.read_fd(), &byte, 1) == 0 ? 0 : 13;
   });
@@ -1345,7 +1307,7 @@ TEST(AnonymousPipeTest, TwoPipesMakeATwoWayChannelBetweenParentAndChild) {
       ReadExactWithin(up.read_fd(), std::as_writable_bytes(std::span(answer))));
   EXPECT_EQ(std::string(answer, 4), "pong");
   down.CloseWriteEnd();  // the child's last read sees end of file
-  const std::optional<ipc::WaitStatus> status = WaitWithin(child);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(child);
   ASSERT_TRUE(status);
   EXPECT_TRUE(ExitedWithZero(*status));
 }
@@ -1389,25 +1351,25 @@ TEST(AnonymousPipeTest, ShellBarIsOneAnonymousPipeThatIsGoneAfterwards) {
     return ErrnoExit();
   });
   report.CloseWriteEnd();
-  const std::optional<std::string> output =
-      ReadUntilEofWithin(report.read_fd(), 4096);
-  ASSERT_TRUE(output) << "the pipeline did not finish";
-  const std::optional<ipc::WaitStatus> status = WaitWithin(shell);
+  const Received received = ReadWithin(report.read_fd(), 4096);
+  ASSERT_FALSE(received.timed_out) << "the pipeline did not finish";
+  const std::string& output = received.bytes;
+  const std::optional<ipc::WaitStatus> status = ReapWithin(shell);
   ASSERT_TRUE(status);
-  ASSERT_TRUE(ExitedWithZero(*status)) << *output;
+  ASSERT_TRUE(ExitedWithZero(*status)) << output;
 
   std::string left, right;
   bool data_passed = false;
-  std::istringstream lines(*output);
+  std::istringstream lines(output);
   std::string line;
   while (std::getline(lines, line)) {
     if (line.rfind("L ", 0) == 0) left = line.substr(2);
     if (line.rfind("R ", 0) == 0) right = line.substr(2);
     if (line == "through-the-bar") data_passed = true;
   }
-  EXPECT_TRUE(data_passed) << *output;
-  ASSERT_THAT(left, ::testing::MatchesRegex("pipe:\\[[0-9]+\\]")) << *output;
-  EXPECT_EQ(left, right) << *output;
+  EXPECT_TRUE(data_passed) << output;
+  ASSERT_THAT(left, ::testing::MatchesRegex("pipe:\\[[0-9]+\\]")) << output;
+  EXPECT_EQ(left, right) << output;
   RecordMeasurement("shell_bar", left);
 
   // Both sides and the shell have exited (end of file on the report pipe,
@@ -1436,11 +1398,11 @@ TEST(AnonymousPipeTest, ForkedChildHasTheSameDescriptorNumbers) {
     if ((::fcntl(pipe.read_fd(), F_GETFL) & O_ACCMODE) != O_RDONLY) return 12;
     if ((::fcntl(pipe.write_fd(), F_GETFL) & O_ACCMODE) != O_WRONLY) return 13;
     char text[11];
-    if (!ReadWhole(pipe.read_fd(), text, sizeof text)) return 14;
+    if (!ReadExactInChild(pipe.read_fd(), text, sizeof text)) return 14;
     if (std::memcmp(text, "from-parent", sizeof text) != 0) return 15;
-    return WriteWhole(pipe.write_fd(), "from-child", 10) ? 0 : 16;
+    return WriteInOneCall(pipe.write_fd(), "from-child", 10) ? 0 : 16;
   });
-  const std::optional<ipc::WaitStatus> status = WaitWithin(child);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(child);
   ASSERT_TRUE(status);
   EXPECT_TRUE(ExitedWithZero(*status));
   EXPECT_EQ(ReadReady(pipe.read_fd(), 64), "from-child");
@@ -1460,9 +1422,7 @@ TEST(AnonymousPipeTest, ForkedChildSharesTheOpenFileDescription) {
     if (flags < 0) return 10;
     return ::fcntl(pipe.read_fd(), F_SETFL, flags | O_NONBLOCK) == 0 ? 0 : 11;
   });
-  const std::optional<ipc::WaitStatus> status = WaitWithin(child);
-  ASSERT_TRUE(status);
-  ASSERT_TRUE(ExitedWithZero(*status));
+  ASSERT_TRUE(ExitsWithZeroWithin(child));
   ASSERT_NE(FileStatusFlags(pipe.read_fd()) & O_NONBLOCK, 0)
       << "the child's F_SETFL did not reach the parent's descriptor";
   char byte;
@@ -1499,7 +1459,7 @@ TEST(AnonymousPipeTest, SeveralReadersEachTakeTheirShareOfAFilledPipe) {
   }
   std::set<int> letters;
   for (ChildProcess& reader : readers) {
-    const std::optional<ipc::WaitStatus> status = WaitWithin(reader);
+    const std::optional<ipc::WaitStatus> status = ReapWithin(reader);
     ASSERT_TRUE(status);
     ASSERT_TRUE(status->exited()) << status->ToString();
     letters.insert(status->exit_code());
@@ -1516,20 +1476,20 @@ TEST(AnonymousPipeTest, SiblingsCommunicateThroughAnInheritedPipe) {
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
   ChildProcess writer = ChildProcess::Fork([&] {
     ::close(pipe.read_fd());
-    return WriteWhole(pipe.write_fd(), "hello sibling", 13) ? 0 : 10;
+    return WriteInOneCall(pipe.write_fd(), "hello sibling", 13) ? 0 : 10;
   });
   ChildProcess reader = ChildProcess::Fork([&] {
     ::close(pipe.write_fd());
     char text[13];
-    if (!ReadWhole(pipe.read_fd(), text, sizeof text)) return 10;
+    if (!ReadExactInChild(pipe.read_fd(), text, sizeof text)) return 10;
     if (std::memcmp(text, "hello sibling", sizeof text) != 0) return 11;
     char byte;
     return ::read(pipe.read_fd(), &byte, 1) == 0 ? 0 : 12;
   });
   pipe.CloseReadEnd();
   pipe.CloseWriteEnd();
-  const std::optional<ipc::WaitStatus> writer_status = WaitWithin(writer);
-  const std::optional<ipc::WaitStatus> reader_status = WaitWithin(reader);
+  const std::optional<ipc::WaitStatus> writer_status = ReapWithin(writer);
+  const std::optional<ipc::WaitStatus> reader_status = ReapWithin(reader);
   ASSERT_TRUE(writer_status && reader_status);
   EXPECT_TRUE(ExitedWithZero(*writer_status));
   EXPECT_TRUE(ExitedWithZero(*reader_status));
@@ -1583,7 +1543,7 @@ void RunUnrelated(Handover how, UnrelatedRun& run) {
       if (fd < 0) return 11;
     } else {
       EndAddress at;
-      if (!ReadWhole(user_side.get(), &at, sizeof at)) return 11;
+      if (!ReadExactInChild(user_side.get(), &at, sizeof at)) return 11;
       if (how == Handover::kProcPidFd) {
         char path[64];
         FormatProcFdPath(path, at.pid, at.fd);
@@ -1600,7 +1560,8 @@ void RunUnrelated(Handover how, UnrelatedRun& run) {
         }
       }
     }
-    return WriteWhole(fd, kUnrelatedMessage, kUnrelatedMessageSize) ? 0 : 12;
+    return WriteInOneCall(fd, kUnrelatedMessage, kUnrelatedMessageSize) ? 0
+                                                                        : 12;
   });
   const pid_t user_pid = user.pid();
   ChildProcess creator = ChildProcess::Fork([&] {
@@ -1616,10 +1577,10 @@ void RunUnrelated(Handover how, UnrelatedRun& run) {
       if (!SendFd(creator_side.get(), fds[1])) return 11;
     } else {
       const EndAddress at{::getpid(), fds[1]};
-      if (!WriteWhole(creator_side.get(), &at, sizeof at)) return 11;
+      if (!WriteInOneCall(creator_side.get(), &at, sizeof at)) return 11;
     }
     char text[kUnrelatedMessageSize];
-    if (!ReadWhole(fds[0], text, sizeof text)) return 12;
+    if (!ReadExactInChild(fds[0], text, sizeof text)) return 12;
     return std::memcmp(text, kUnrelatedMessage, sizeof text) == 0 ? 0 : 13;
   });
 
@@ -1643,11 +1604,11 @@ void RunUnrelated(Handover how, UnrelatedRun& run) {
       std::to_string(creator.pid()) + " < " + Join(creator_ancestors));
 
   go.CloseWriteEnd();  // go
-  const std::optional<ipc::WaitStatus> user_status = WaitWithin(user);
+  const std::optional<ipc::WaitStatus> user_status = ReapWithin(user);
   ASSERT_TRUE(user_status) << "the user did not finish";
   run.user = *user_status;
   if (!ExitedWithZero(run.user)) return;  // the creator is killed on return
-  const std::optional<ipc::WaitStatus> creator_status = WaitWithin(creator);
+  const std::optional<ipc::WaitStatus> creator_status = ReapWithin(creator);
   ASSERT_TRUE(creator_status) << "the creator did not get the message";
   run.creator = *creator_status;
 }
@@ -1702,12 +1663,12 @@ TEST(AnonymousPipeTest, ReaderHoldingTheWriteEndNeverSeesEndOfFile) {
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
   ChildProcess writer = ChildProcess::Fork([&] {
     ::close(pipe.read_fd());
-    return WriteWhole(pipe.write_fd(), "hello", 5) ? 0 : 10;
+    return WriteInOneCall(pipe.write_fd(), "hello", 5) ? 0 : 10;
   });
   ChildProcess reader = ChildProcess::Fork([&] {
     if (!CloseOnSigusr1(pipe.write_fd())) return 10;  // but keeps it open
     char text[5];
-    if (!ReadWhole(pipe.read_fd(), text, sizeof text)) return 11;
+    if (!ReadExactInChild(pipe.read_fd(), text, sizeof text)) return 11;
     char byte;
     const ssize_t n = ::read(pipe.read_fd(), &byte, 1);
     if (n < 0) return ErrnoExit();
@@ -1715,13 +1676,11 @@ TEST(AnonymousPipeTest, ReaderHoldingTheWriteEndNeverSeesEndOfFile) {
   });
   pipe.CloseReadEnd();
   pipe.CloseWriteEnd();
-  const std::optional<ipc::WaitStatus> writer_status = WaitWithin(writer);
-  ASSERT_TRUE(writer_status);
-  ASSERT_TRUE(ExitedWithZero(*writer_status));
+  ASSERT_TRUE(ExitsWithZeroWithin(writer));
   ASSERT_TRUE(WaitUntilBlockedIn(reader.pid(), SYS_read))
       << "with every other writer gone, the read did not wait";
   reader.Signal(SIGUSR1);
-  const std::optional<ipc::WaitStatus> status = WaitWithin(reader);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(reader);
   ASSERT_TRUE(status) << "closing the forgotten write end did not end the read";
   EXPECT_TRUE(ExitedWithZero(*status));
 }
@@ -1736,12 +1695,10 @@ TEST(AnonymousPipeTest, WriterHoldingTheReadEndBlocksInsteadOfEpipe) {
   ChildProcess reader = ChildProcess::Fork([&] {
     ::close(pipe.write_fd());
     char text[5];
-    return ReadWhole(pipe.read_fd(), text, sizeof text) ? 0 : 10;
+    return ReadExactInChild(pipe.read_fd(), text, sizeof text) ? 0 : 10;
   });
   pipe.WriteAll("hello");
-  const std::optional<ipc::WaitStatus> reader_status = WaitWithin(reader);
-  ASSERT_TRUE(reader_status);
-  ASSERT_TRUE(ExitedWithZero(*reader_status));
+  ASSERT_TRUE(ExitsWithZeroWithin(reader));
 
   const size_t capacity = pipe.Capacity();
   const std::vector<char> fill(capacity, 'f');
@@ -1751,7 +1708,7 @@ TEST(AnonymousPipeTest, WriterHoldingTheReadEndBlocksInsteadOfEpipe) {
     if (::sigaction(SIGPIPE, &ignore, nullptr) != 0) return 10;
     if (!CloseOnSigusr1(pipe.read_fd())) return 11;  // but keeps it open
     // The pipe still has a reader (this process), so no EPIPE here.
-    if (!WriteWhole(pipe.write_fd(), fill.data(), fill.size())) return 12;
+    if (!WriteInOneCall(pipe.write_fd(), fill.data(), fill.size())) return 12;
     if (::write(pipe.write_fd(), "x", 1) != -1) return 13;
     return errno == EPIPE ? 0 : ErrnoExit();
   });
@@ -1760,7 +1717,7 @@ TEST(AnonymousPipeTest, WriterHoldingTheReadEndBlocksInsteadOfEpipe) {
   ASSERT_TRUE(WaitUntilBlockedIn(writer.pid(), SYS_write))
       << "the write on a full pipe did not wait";
   writer.Signal(SIGUSR1);
-  const std::optional<ipc::WaitStatus> status = WaitWithin(writer);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(writer);
   ASSERT_TRUE(status) << "closing the forgotten read end did not end the write";
   EXPECT_TRUE(ExitedWithZero(*status));
 }
