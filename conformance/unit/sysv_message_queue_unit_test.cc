@@ -19,7 +19,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
@@ -34,41 +33,11 @@
 #include <utility>
 #include <vector>
 
+#include "conformance/unit/counting_new.h"
 #include "conformance/unit/mock_sysv_msg_syscalls.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/sysv_message_queue.h"
-
-namespace {
-// Every heap allocation this binary makes (see the replacement below).
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-// libstdc++'s operator new[] and nothrow forms call these two, so they count
-// every allocation, over-aligned ones included (the wrappers place large
-// buffers 4 KiB aligned); the matching deletes free with free().
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t size, std::align_val_t align) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  const auto alignment = static_cast<std::size_t>(align);
-  // aligned_alloc wants a size that is a multiple of the alignment.
-  const std::size_t rounded = (size + alignment - 1) / alignment * alignment;
-  if (void* p =
-          std::aligned_alloc(alignment, rounded == 0 ? alignment : rounded)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-  std::free(p);
-}
 
 namespace ipcproof::unit {
 namespace {
@@ -981,15 +950,6 @@ class LoopbackSysvMsgSyscalls : public ipc::SysvMsgSyscalls {
   size_t size_ = 0;
   bool full_ = false;
 };
-
-// Runs `round` `rounds` times and returns how many heap allocations they
-// made between them.
-template <typename Round>
-long AllocationsIn(int rounds, Round round) {
-  const long before = g_allocations.load(std::memory_order_relaxed);
-  for (int i = 0; i < rounds; ++i) round();
-  return g_allocations.load(std::memory_order_relaxed) - before;
-}
 
 class SysvQueueAllocationTest : public ::testing::Test {
  protected:
