@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -10,22 +11,6 @@
 
 namespace ipcproof {
 namespace {
-
-// Polls `done` until it holds or `timeout` passes. Polling /proc is the
-// point (the state cannot be waited for), so the pauses between polls only
-// pace the loop; they never decide an outcome. They start tiny so a task
-// that blocks at once is seen at once.
-template <typename Probe>
-bool PollUntil(std::chrono::milliseconds timeout, Probe done) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::chrono::microseconds pause{20};
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds{2000});
-  }
-}
 
 std::string Names(std::initializer_list<long> syscalls) {
   std::string text;
@@ -37,6 +22,18 @@ std::string Names(std::initializer_list<long> syscalls) {
 }
 
 }  // namespace
+
+bool PollUntil(std::chrono::milliseconds timeout,
+               const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::chrono::microseconds pause{20};
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds{2000});
+  }
+}
 
 ::testing::AssertionResult WaitUntilBlockedIn(
     pid_t pid, pid_t tid, std::initializer_list<long> syscalls,

@@ -11,12 +11,21 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <initializer_list>
 
 #include "conformance/procfs/task.h"
 #include "gtest/gtest.h"
 
 namespace ipcproof {
+
+// Calls `done` until it returns true (then returns true) or `timeout`
+// passes (then false). For a state that /proc shows but nothing can wait
+// for: the pauses between probes (20 us doubling to 2 ms, so a state that
+// holds at once is seen at once) only pace the loop and never decide an
+// outcome. Every Wait* below is built on it.
+bool PollUntil(std::chrono::milliseconds timeout,
+               const std::function<bool()>& done);
 
 inline constexpr std::chrono::milliseconds kBlockedTimeout{10000};
 

@@ -484,7 +484,7 @@ TEST_F(PosixMqTest, NoFreeDescriptorFailsEmfileAndCreatesNothing) {
     if (errno != EMFILE) return ErrnoExit();
     return 0;
   });
-  EXPECT_TRUE(EndsWithZero(child));
+  EXPECT_TRUE(ExitsWithZeroWithin(child));
   EXPECT_THAT(::mq_open(fresh.c_str(), O_RDONLY), SyscallFailsWithErrno(ENOENT))
       << "the refused creation left a queue";
 }

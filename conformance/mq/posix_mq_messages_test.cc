@@ -11,8 +11,8 @@
 // calls glibc's mq_send and mq_receive make: mq_overview(7), "Library
 // interfaces and system calls"), never by sleeping. The test process itself
 // never makes a call that could sleep for ever (posix_mq_util.h: SendNow,
-// ReceiveNow, EndsWithZero). Children do only async-signal-safe work and
-// report through their exit code.
+// ReceiveNow; the kit's ExitsWithZeroWithin). Children do only
+// async-signal-safe work and report through their exit code.
 //
 // Kernel paths (ipc/mqueue.c, read in Linux 6.12): do_mq_timedsend either
 // hands the message to the first waiting receiver (pipelined_send) or
@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <mqueue.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -51,7 +52,9 @@
 #include "conformance/kit/blocking.h"
 #include "conformance/kit/bytes.h"
 #include "conformance/kit/child_exit.h"
+#include "conformance/kit/child_io.h"
 #include "conformance/kit/claims.h"
+#include "conformance/kit/deadline_io.h"
 #include "conformance/kit/files.h"
 #include "conformance/kit/ipc_objects.h"
 #include "conformance/kit/matchers.h"
@@ -316,7 +319,7 @@ TEST_P(PosixMqShapeTest, FullQueueBlocksTheSenderUntilAMessageIsReceived) {
   ASSERT_TRUE(ReceivesNow(mqd, "m0"));
   EXPECT_EQ(CurrentMessages(mqd), maxmsg)
       << "the receive did not admit the blocked sender's message itself";
-  ASSERT_TRUE(EndsWithZero(sender));
+  ASSERT_TRUE(ExitsWithZeroWithin(sender));
   for (long i = 1; i < maxmsg; ++i) {
     ASSERT_TRUE(ReceivesNow(mqd, "m" + std::to_string(i)));
   }
@@ -354,7 +357,7 @@ TEST_P(PosixMqShapeTest, FullQueueFailsEagainForANonBlockingDescription) {
   });
   ASSERT_TRUE(WaitUntilBlockedIn(sender.pid(), SYS_mq_timedsend));
   ASSERT_TRUE(ReceivesNow(queue.descriptor(), "f"));
-  EXPECT_TRUE(EndsWithZero(sender));
+  EXPECT_TRUE(ExitsWithZeroWithin(sender));
 }
 
 // The note: the sender puts its message in the queue "然后就可以返回做其他事了"
@@ -374,7 +377,8 @@ TEST_P(PosixMqShapeTest, SenderReturnsWithoutAnyReceiverWhileThereIsRoom) {
     }
     return 0;
   });
-  ASSERT_TRUE(EndsWithZero(sender)) << "a sender with room did not return";
+  ASSERT_TRUE(ExitsWithZeroWithin(sender))
+      << "a sender with room did not return";
   ASSERT_EQ(CurrentMessages(queue.descriptor()), maxmsg);
 
   PosixMessageQueue reader = PosixMessageQueue::Open(queue.name(), O_RDONLY);
@@ -393,15 +397,11 @@ TEST_P(PosixMqShapeTest, EmptyQueueBlocksTheReceiverUntilAMessageArrives) {
   const mqd_t mqd = queue.descriptor();
   const size_t msgsize = static_cast<size_t>(queue.Attributes().mq_msgsize);
   std::vector<char> buffer(msgsize);
-  ChildProcess receiver = ChildProcess::Fork([&] {
-    const ssize_t n = ::mq_receive(mqd, buffer.data(), buffer.size(), nullptr);
-    if (n < 0) return ErrnoExit();
-    if (n != 4 || std::memcmp(buffer.data(), "wake", 4) != 0) return 10;
-    return 0;
-  });
+  ChildProcess receiver =
+      ChildProcess::Fork([&] { return ReceiveInChild(mqd, buffer, "wake"); });
   ASSERT_TRUE(WaitUntilBlockedIn(receiver.pid(), SYS_mq_timedreceive));
   ASSERT_TRUE(SendNow(mqd, "wake"));
-  EXPECT_TRUE(EndsWithZero(receiver));
+  EXPECT_TRUE(ExitsWithZeroWithin(receiver));
   EXPECT_EQ(CurrentMessages(mqd), 0);
 }
 
@@ -627,7 +627,9 @@ TEST_F(PosixMqTest, SendToAWaitingReceiverHandsTheMessageOver) {
   QueueStatusLine status;
   ASSERT_TRUE(ReadQueueStatusLine(mqd, &status));
   EXPECT_EQ(status.qsize, 0) << status.text;
-  EXPECT_TRUE(EndsWith(receiver, kGotMessage + 7));
+  ASSERT_CHILD_EXITS(receiver, received);
+  EXPECT_TRUE(received.ExitedWith(kGotMessage + 7))
+      << DescribeChildExit(received);
 }
 
 // POSIX mq_receive: "If more than one thread is waiting to receive a
@@ -653,8 +655,10 @@ TEST_F(PosixMqTest, BlockedReceiversAreServedInTheOrderTheyBlocked) {
   ASSERT_TRUE(SendNow(mqd, "1"));
   ASSERT_TRUE(SendNow(mqd, "2"));
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(EndsWith(receivers[i], kGotMessage + i))
-        << "receiver " << i << ", the " << i + 1 << "th to block";
+    ASSERT_CHILD_EXITS(receivers[i], received);
+    ASSERT_TRUE(received.ExitedWith(kGotMessage + i))
+        << "receiver " << i << ", the " << i + 1
+        << "th to block: " << DescribeChildExit(received);
   }
   EXPECT_EQ(CurrentMessages(mqd), 0);
 }
@@ -694,11 +698,15 @@ TEST_F(PosixMqTest, AReceiverOfHigherSchedulingPriorityIsServedFirst) {
   ASSERT_TRUE(WaitUntilBlockedIn(higher.pid(), SYS_mq_timedreceive));
 
   ASSERT_TRUE(SendNow(mqd, "1"));
-  ASSERT_TRUE(EndsWith(higher, kGotMessage + 1))
-      << "the receiver of higher priority, which came second";
+  ASSERT_CHILD_EXITS(higher, higher_status);
+  ASSERT_TRUE(higher_status.ExitedWith(kGotMessage + 1))
+      << "the receiver of higher priority, which came second: "
+      << DescribeChildExit(higher_status);
   EXPECT_TRUE(StillBlockedIn(lower.pid(), SYS_mq_timedreceive));
   ASSERT_TRUE(SendNow(mqd, "2"));
-  EXPECT_TRUE(EndsWith(lower, kGotMessage + 2));
+  ASSERT_CHILD_EXITS(lower, lower_status);
+  EXPECT_TRUE(lower_status.ExitedWith(kGotMessage + 2))
+      << DescribeChildExit(lower_status);
 }
 
 // Senders wait the same way (wq_add on the SEND list), and a receive from a
@@ -722,11 +730,11 @@ TEST_F(PosixMqTest, BlockedSendersAreAdmittedInTheOrderTheyBlocked) {
 
   ASSERT_TRUE(ReceivesNow(mqd, "m0"));
   EXPECT_EQ(CurrentMessages(mqd), 2) << "the receive admitted nobody";
-  ASSERT_TRUE(EndsWithZero(first)) << "the sender that blocked first";
+  ASSERT_TRUE(ExitsWithZeroWithin(first)) << "the sender that blocked first";
   EXPECT_TRUE(StillBlockedIn(second.pid(), SYS_mq_timedsend));
 
   ASSERT_TRUE(ReceivesNow(mqd, "m1"));
-  ASSERT_TRUE(EndsWithZero(second));
+  ASSERT_TRUE(ExitsWithZeroWithin(second));
   // s1 (priority 1) entered after s0 (priority 0) but is received first.
   EXPECT_TRUE(ReceivesNow(mqd, "s1", 1));
   EXPECT_TRUE(ReceivesNow(mqd, "s0", 0));
@@ -930,7 +938,7 @@ int g_handler_fd = -1;
 
 void NoteSignal(int) {
   const char byte = 's';
-  [[maybe_unused]] const ssize_t n = ::write(g_handler_fd, &byte, 1);
+  [[maybe_unused]] const bool written = WriteInOneCall(g_handler_fd, &byte, 1);
 }
 
 struct InterruptCase {
@@ -1000,9 +1008,10 @@ TEST_P(PosixMqInterruptTest, HandlerInterruptsABlockedCall) {
   handler_ran.CloseWriteEnd();  // so a dead child reads as end of file
   ASSERT_TRUE(WaitUntilBlockedIn(child.pid(), blocked_in));
   child.Signal(SIGUSR1);
-  ASSERT_TRUE(ReadableWithin(handler_ran.read_fd()));
-  ASSERT_EQ(ReadAvailable(handler_ran.read_fd(), 1), "s")
+  char noted = 0;
+  ASSERT_TRUE(ReadReport(handler_ran.read_fd(), noted))
       << "the handler did not run";
+  ASSERT_EQ(noted, 's');
   if (c.restart) {
     ASSERT_TRUE(WaitUntilBlockedIn(child.pid(), blocked_in))
         << "not back in the call after the handler";
@@ -1012,7 +1021,7 @@ TEST_P(PosixMqInterruptTest, HandlerInterruptsABlockedCall) {
       ASSERT_TRUE(SendNow(mqd, "done"));
     }
   }
-  EXPECT_TRUE(EndsWithZero(child));
+  EXPECT_TRUE(ExitsWithZeroWithin(child));
   EXPECT_EQ(CurrentMessages(mqd), c.full_queue_send ? maxmsg : 0);
 }
 
@@ -1077,9 +1086,7 @@ TEST_F(PosixMqTest, ManySendersAndReceiversDeliverEachMessageExactlyOnce) {
             static_cast<uint16_t>((static_cast<uint8_t>(buffer[1]) << 8) |
                                   static_cast<uint8_t>(buffer[2]))};
         if (priority != 1u + stamp.sender) return 13;
-        if (::write(reports.write_fd(), &stamp, sizeof stamp) != sizeof stamp) {
-          return 11;
-        }
+        if (!WriteReport(reports.write_fd(), stamp)) return 11;
       }
       return 14;
     }));
@@ -1100,7 +1107,7 @@ TEST_F(PosixMqTest, ManySendersAndReceiversDeliverEachMessageExactlyOnce) {
     }));
   }
   for (int s = 0; s < kSenders; ++s) {
-    ASSERT_TRUE(EndsWithZero(senders[s])) << "sender " << s;
+    ASSERT_TRUE(ExitsWithZeroWithin(senders[s])) << "sender " << s;
   }
   for (int r = 0; r < kReceivers; ++r) {
     const timespec deadline = RealtimeDeadlineFromNow(kBlockedTimeout);
@@ -1108,7 +1115,7 @@ TEST_F(PosixMqTest, ManySendersAndReceiversDeliverEachMessageExactlyOnce) {
         << "stop message " << r;
   }
   for (int r = 0; r < kReceivers; ++r) {
-    ASSERT_TRUE(EndsWithZero(receivers[r])) << "receiver " << r;
+    ASSERT_TRUE(ExitsWithZeroWithin(receivers[r])) << "receiver " << r;
   }
   const double elapsed_ms = std::chrono::duration<double, std::milli>(
                                 std::chrono::steady_clock::now() - start)
@@ -1174,6 +1181,11 @@ constexpr int kKilledRunReceivers = 3;
 constexpr int kKilledRunWorkers = kKilledRunSenders + kKilledRunReceivers;
 constexpr int kKilledRunPerSender = 100;
 
+// The runner's first report: its workers' pids, senders first.
+struct WorkerPids {
+  pid_t pids[kKilledRunWorkers];
+};
+
 // The body of a many-to-many run that is killed midway, in a forked child:
 // a private IPC namespace of its own with one queue, senders that send
 // kKilledRunPerSender messages each, and receivers that want more than that,
@@ -1189,7 +1201,8 @@ int RunAndWaitToBeKilled(int report_fd) {
       ::mq_open("/ipcproof-killed-run", O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
   if (mqd == kNoQueue) return 30;
   const pid_t runner = ::getpid();
-  pid_t pids[kKilledRunWorkers];
+  WorkerPids workers{};
+  pid_t* const pids = workers.pids;
   for (int w = 0; w < kKilledRunWorkers; ++w) {
     const pid_t pid = ::fork();
     if (pid < 0) return 31;
@@ -1216,7 +1229,7 @@ int RunAndWaitToBeKilled(int report_fd) {
     }
     pids[w] = pid;
   }
-  if (::write(report_fd, pids, sizeof pids) != sizeof pids) return 32;
+  if (!WriteReport(report_fd, workers)) return 32;
   for (int s = 0; s < kKilledRunSenders; ++s) {
     int status = 0;
     if (::waitpid(pids[s], &status, 0) != pids[s] || !WIFEXITED(status) ||
@@ -1224,7 +1237,7 @@ int RunAndWaitToBeKilled(int report_fd) {
       return 33;
     }
   }
-  if (::write(report_fd, "d", 1) != 1) return 34;
+  if (!WriteReport(report_fd, 'd')) return 34;
   for (;;) ::pause();
 }
 
@@ -1244,22 +1257,28 @@ TEST_F(PosixMqTest, AManyToManyRunKilledMidwayLeavesNoProcessAndNoQueue) {
   ChildProcess runner = ChildProcess::Fork(
       [report_fd] { return RunAndWaitToBeKilled(report_fd); });
   report.CloseWriteEnd();
-  pid_t pids[kKilledRunWorkers] = {};
-  ASSERT_TRUE(ReadableWithin(report.read_fd())) << "the runner's worker pids";
-  const std::string first = ReadAvailable(report.read_fd(), sizeof pids);
-  if (first.empty()) {
-    const std::optional<ipc::WaitStatus> status = WaitWithin(runner);
+  // Poll first, so a runner that exited early (end of file) is told from
+  // one that hangs within the one deadline, and the early exit is read.
+  ASSERT_GT(PollWithin(report.read_fd(), POLLIN, kBlockedTimeout), 0)
+      << "the runner's worker pids, within " << kBlockedTimeout.count()
+      << " ms";
+  WorkerPids workers{};
+  if (const ::testing::AssertionResult reported =
+          ReadReport(report.read_fd(), workers);
+      !reported) {
+    const std::optional<ipc::WaitStatus> status = ReapWithin(runner);
     if (status && status->exited() && ErrnoFromExit(status->exit_code())) {
       SKIP_UNVERIFIED("unshare(CLONE_NEWIPC) in the runner failed with " +
                       ErrnoName(*ErrnoFromExit(status->exit_code())));
     }
-    FAIL() << "the runner ended early: "
-           << (status ? DescribeChildExit(*status) : "still running");
+    FAIL() << "the runner ended early (" << reported.message() << "): "
+           << (status ? DescribeChildExit(*status)
+                      : DescribeUnfinishedChild(runner));
   }
-  ASSERT_EQ(first.size(), sizeof pids);
-  std::memcpy(pids, first.data(), sizeof pids);
-  ASSERT_TRUE(ReadableWithin(report.read_fd())) << "the senders' end";
-  ASSERT_EQ(ReadAvailable(report.read_fd(), 1), "d");
+  const pid_t* const pids = workers.pids;
+  char senders_done = 0;
+  ASSERT_TRUE(ReadReport(report.read_fd(), senders_done)) << "the senders' end";
+  ASSERT_EQ(senders_done, 'd');
   const std::string run_namespace =
       ReadLinkOrEmpty("/proc/" + std::to_string(runner.pid()) + "/ns/ipc");
   ASSERT_FALSE(run_namespace.empty());

@@ -97,7 +97,7 @@ TEST_F(PosixMqTest, MessageOutlivesTheProcessThatCreatedTheQueueAndSentIt) {
     return 0;  // exit closes the descriptor; nothing unlinks
   });
   const pid_t sender_pid = sender.pid();
-  ASSERT_TRUE(EndsWithZero(sender));
+  ASSERT_TRUE(ExitsWithZeroWithin(sender));
   EXPECT_THAT(::kill(sender_pid, 0), SyscallFailsWithErrno(ESRCH))
       << "the sender still exists";
 
@@ -143,12 +143,8 @@ TEST_F(PosixMqTest, UnlinkLeavesABlockedReceiverBlocked) {
   const mqd_t mqd = queue.descriptor();
   const size_t msgsize = static_cast<size_t>(queue.Attributes().mq_msgsize);
   std::vector<char> buffer(msgsize);
-  ChildProcess receiver = ChildProcess::Fork([&] {
-    const ssize_t n = ::mq_receive(mqd, buffer.data(), buffer.size(), nullptr);
-    if (n < 0) return ErrnoExit();
-    if (n != 4 || std::memcmp(buffer.data(), "wake", 4) != 0) return 10;
-    return 0;
-  });
+  ChildProcess receiver =
+      ChildProcess::Fork([&] { return ReceiveInChild(mqd, buffer, "wake"); });
   ASSERT_TRUE(WaitUntilBlockedIn(receiver.pid(), SYS_mq_timedreceive));
 
   queue.UnlinkName();
@@ -163,7 +159,7 @@ TEST_F(PosixMqTest, UnlinkLeavesABlockedReceiverBlocked) {
   EXPECT_EQ(CurrentMessages(successor.descriptor()), 1);
 
   ASSERT_TRUE(SendNow(mqd, "wake"));
-  EXPECT_TRUE(EndsWithZero(receiver));
+  EXPECT_TRUE(ExitsWithZeroWithin(receiver));
 }
 
 // =========================================================================
@@ -205,7 +201,7 @@ TEST_F(PosixMqTest, ForkSharesTheOpenDescriptionAndItsNonBlockingFlag) {
     return ::mq_setattr(queue.descriptor(), &attr, nullptr) == 0 ? 0
                                                                  : ErrnoExit();
   });
-  ASSERT_TRUE(EndsWithZero(child));
+  ASSERT_TRUE(ExitsWithZeroWithin(child));
   ASSERT_EQ(queue.Attributes().mq_flags, O_NONBLOCK);
   std::vector<char> buffer(static_cast<size_t>(queue.Attributes().mq_msgsize));
   EXPECT_THAT(
@@ -351,15 +347,14 @@ TEST_F(PosixMqTest, ADescriptorKeepsItsQueueAfterAMoveToAnotherIpcNamespace) {
     }
     return 0;  // the new namespace, and its queue, die with this child
   });
-  const std::optional<WaitStatus> status = WaitWithin(child);
-  ASSERT_TRUE(status.has_value()) << "the child did not finish";
-  if (status->exited()) {
-    if (const std::optional<int> err = ErrnoFromExit(status->exit_code())) {
+  ASSERT_CHILD_EXITS(child, status);
+  if (status.exited()) {
+    if (const std::optional<int> err = ErrnoFromExit(status.exit_code())) {
       SKIP_UNVERIFIED("unshare(CLONE_NEWIPC) in a child failed with " +
                       ErrnoName(*err));
     }
   }
-  ASSERT_TRUE(ExitedWithZero(*status));
+  ASSERT_TRUE(ExitedWithZero(status));
   EXPECT_TRUE(ReceivesNow(mqd, "from the new namespace"));
   EXPECT_EQ(CurrentMessages(mqd), 0);
 }
@@ -440,8 +435,7 @@ TEST_F(PosixMqTest, AccessModeThreeCreatesAQueueButOpensNone) {
 // creator the O_RDWR it asked for.
 TEST_F(PosixMqTest, TheOwnerIsHeldToTheOwnerBitsButTheCreatorIsNot) {
   CLAIM("mq.beyond.permissions", "mq.beyond.posix-creation-mode");
-  const std::string why = WhyCannotBecomeUid(kOtherUid, kOtherGid);
-  if (!why.empty()) SKIP_UNVERIFIED(why);
+  SKIP_UNLESS_OTHER_UID();
   const ScopedQueueName none(UniqueQueueName("0000"));
   const ScopedQueueName read_only(UniqueQueueName("0400"));
   const ScopedQueueName write_only(UniqueQueueName("0200"));
@@ -491,7 +485,7 @@ TEST_F(PosixMqTest, TheOwnerIsHeldToTheOwnerBitsButTheCreatorIsNot) {
     }
     return 0;
   });
-  EXPECT_TRUE(EndsWithZero(owner))
+  EXPECT_TRUE(ExitsWithZeroWithin(owner))
       << "codes 20-28 name the open that went wrong: 0000 r, w, rw; 0400 r, w, "
          "rw; 0200 w, r, rw";
 }
@@ -502,8 +496,7 @@ TEST_F(PosixMqTest, TheOwnerIsHeldToTheOwnerBitsButTheCreatorIsNot) {
 // and the mode bits are read for O_RDONLY / O_WRONLY separately on 0644).
 TEST_F(PosixMqTest, AnotherUidIsRefusedBy0600AndAdmittedBy0666) {
   CLAIM("mq.beyond.permissions");
-  const std::string why = WhyCannotBecomeUid(kOtherUid, kOtherGid);
-  if (!why.empty()) SKIP_UNVERIFIED(why);
+  SKIP_UNLESS_OTHER_UID();
   ScopedUmask umask(0);
   PosixMessageQueue private_queue = PosixMessageQueue::Create(
       UniqueQueueName("private"), std::nullopt, O_RDWR, 0600);
@@ -542,7 +535,7 @@ TEST_F(PosixMqTest, AnotherUidIsRefusedBy0600AndAdmittedBy0666) {
     if (errno != EACCES) return ErrnoExit();
     return 0;
   });
-  EXPECT_TRUE(EndsWithZero(other));
+  EXPECT_TRUE(ExitsWithZeroWithin(other));
   EXPECT_TRUE(ReceivesNow(shared_queue.descriptor(), "from nobody"));
   EXPECT_EQ(CurrentMessages(private_queue.descriptor()), 0);
 }
@@ -556,8 +549,7 @@ TEST_F(PosixMqTest, AnotherUidIsRefusedBy0600AndAdmittedBy0666) {
 // which glibc's mq_unlink reports as EACCES. Its own queue it may unlink.
 TEST_F(PosixMqTest, OnlyTheOwnerMayUnlinkAQueueWhateverItsMode) {
   CLAIM("mq.beyond.permissions", "mq.beyond.posix-unlink");
-  const std::string why = WhyCannotBecomeUid(kOtherUid, kOtherGid);
-  if (!why.empty()) SKIP_UNVERIFIED(why);
+  SKIP_UNLESS_OTHER_UID();
   ScopedUmask umask(0);
   PosixMessageQueue open_to_all = PosixMessageQueue::Create(
       UniqueQueueName("open"), std::nullopt, O_RDWR, 0666);
@@ -582,7 +574,7 @@ TEST_F(PosixMqTest, OnlyTheOwnerMayUnlinkAQueueWhateverItsMode) {
     if (::mq_unlink(own.c_str()) != 0) return 17;
     return 0;
   });
-  EXPECT_TRUE(EndsWithZero(other))
+  EXPECT_TRUE(ExitsWithZeroWithin(other))
       << "12/13: mq_unlink of another's queue; 14/15: the raw system call";
   ScopedMqd still_there(::mq_open(name, O_RDONLY));
   EXPECT_TRUE(still_there.valid())

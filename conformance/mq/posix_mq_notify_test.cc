@@ -37,6 +37,7 @@
 
 #include "conformance/kit/blocking.h"
 #include "conformance/kit/child_exit.h"
+#include "conformance/kit/child_io.h"
 #include "conformance/kit/claims.h"
 #include "conformance/kit/credentials.h"
 #include "conformance/kit/files.h"
@@ -84,12 +85,18 @@ int RegisterInChild(mqd_t mqd) {
 // (EBUSY). Decided by a throwaway child.
 ::testing::AssertionResult RegistrationIs(mqd_t mqd, bool free) {
   ChildProcess probe = ChildProcess::Fork([&] { return RegisterInChild(mqd); });
-  const ::testing::AssertionResult ended =
-      EndsWith(probe, free ? 0 : ErrnoExit(EBUSY));
-  if (ended) return ended;
+  const int expected = free ? 0 : ErrnoExit(EBUSY);
+  const std::optional<ipc::WaitStatus> status = ReapWithin(probe);
+  if (status && status->ExitedWith(expected)) {
+    return ::testing::AssertionSuccess();
+  }
   return ::testing::AssertionFailure()
-         << "the registration should be " << (free ? "free" : "taken") << ": "
-         << ended.message();
+         << "the registration should be " << (free ? "free" : "taken")
+         << ": the probe "
+         << (status ? DescribeChildExit(*status)
+                    : DescribeUnfinishedChild(probe))
+         << ", expected exit status " << expected << " ("
+         << DescribeExitCode(expected) << ")";
 }
 
 class PosixMqNotifyTest : public PosixMqTest {
@@ -120,7 +127,7 @@ TEST_F(PosixMqNotifyTest, SignalCarriesSiMesgqTheValueAndTheSendersPid) {
   ChildProcess sender = ChildProcess::Fork(
       [&] { return ::mq_send(mqd, "ping", 4, 0) == 0 ? 0 : ErrnoExit(); });
   const pid_t sender_pid = sender.pid();
-  ASSERT_TRUE(EndsWithZero(sender));
+  ASSERT_TRUE(ExitsWithZeroWithin(sender));
 
   const std::optional<siginfo_t> info = TakePendingSignal(kNotifySignal);
   ASSERT_TRUE(info.has_value()) << "no notification";
@@ -205,7 +212,9 @@ TEST_F(PosixMqNotifyTest, SecondRegistrationFailsEbusy) {
     if (::mq_notify(mqd, nullptr) != 0) return ErrnoExit();
     return RegisterInChild(mqd);  // still the parent's
   });
-  EXPECT_TRUE(EndsWith(unregisters, ErrnoExit(EBUSY)));
+  ASSERT_CHILD_EXITS(unregisters, unregistered);
+  EXPECT_TRUE(unregistered.ExitedWith(ErrnoExit(EBUSY)))
+      << DescribeChildExit(unregistered);
 
   ASSERT_THAT(::mq_notify(mqd, nullptr), SyscallSucceeds());
   EXPECT_TRUE(RegistrationIs(mqd, /*free=*/true));
@@ -226,14 +235,11 @@ TEST_F(PosixMqNotifyTest, BlockedReceiverTakesTheMessageAndNoNotification) {
   const sigevent event = SignalEvent();
   ASSERT_THAT(::mq_notify(mqd, &event), SyscallSucceeds());
 
-  ChildProcess receiver = ChildProcess::Fork([&] {
-    const ssize_t n = ::mq_receive(mqd, buffer.data(), buffer.size(), nullptr);
-    if (n < 0) return ErrnoExit();
-    return n == 5 && std::memcmp(buffer.data(), "taken", 5) == 0 ? 0 : 10;
-  });
+  ChildProcess receiver =
+      ChildProcess::Fork([&] { return ReceiveInChild(mqd, buffer, "taken"); });
   ASSERT_TRUE(WaitUntilBlockedIn(receiver.pid(), SYS_mq_timedreceive));
   ASSERT_TRUE(SendNow(mqd, "taken"));
-  EXPECT_TRUE(EndsWithZero(receiver));
+  EXPECT_TRUE(ExitsWithZeroWithin(receiver));
   EXPECT_FALSE(TakePendingSignal(kNotifySignal).has_value())
       << "notified although a receiver was waiting";
   EXPECT_EQ(CurrentMessages(mqd), 0);
@@ -260,7 +266,7 @@ TEST_F(PosixMqNotifyTest, ClosingAnyDescriptorOfTheQueueEndsTheRegistration) {
     ::mq_close(mqd);
     return 0;
   });
-  ASSERT_TRUE(EndsWithZero(inheritor));
+  ASSERT_TRUE(ExitsWithZeroWithin(inheritor));
   EXPECT_TRUE(RegistrationIs(mqd, /*free=*/false))
       << "a child's close removed the parent's registration";
 
@@ -337,12 +343,16 @@ TEST_F(PosixMqNotifyTest, InvalidSigeventFailsEinval) {
 }
 
 // The report a SIGEV_THREAD function writes: its value and its thread.
+struct NotifyThreadReport {
+  int value;
+  pid_t tid;
+};
 int g_thread_pipe_fd = -1;
 
 void OnNotifyThread(sigval value) {
-  const int report[2] = {value.sival_int, static_cast<int>(::gettid())};
-  [[maybe_unused]] const ssize_t n =
-      ::write(g_thread_pipe_fd, report, sizeof report);
+  const NotifyThreadReport report{value.sival_int,
+                                  static_cast<pid_t>(::gettid())};
+  [[maybe_unused]] const bool sent = WriteReport(g_thread_pipe_fd, report);
 }
 
 sigevent ThreadEvent() {
@@ -355,18 +365,15 @@ sigevent ThreadEvent() {
 
 // Waits (bounded) for one report of OnNotifyThread and checks it.
 ::testing::AssertionResult NotifyThreadRan(int read_fd) {
-  if (::testing::AssertionResult ready = ReadableWithin(read_fd); !ready) {
-    return ready << ": the SIGEV_THREAD function did not run";
+  NotifyThreadReport report{};
+  if (::testing::AssertionResult got = ReadReport(read_fd, report); !got) {
+    return got << ": the SIGEV_THREAD function did not run";
   }
-  int report[2] = {0, 0};
-  if (::read(read_fd, report, sizeof report) != sizeof report) {
-    return ::testing::AssertionFailure() << "a short report";
-  }
-  if (report[0] != kNotifyValue) {
+  if (report.value != kNotifyValue) {
     return ::testing::AssertionFailure()
-           << "the function got sival_int " << report[0];
+           << "the function got sival_int " << report.value;
   }
-  if (report[1] == CurrentTid()) {
+  if (report.tid == CurrentTid()) {
     return ::testing::AssertionFailure() << "it ran on the test's own thread";
   }
   return ::testing::AssertionSuccess();
@@ -417,8 +424,7 @@ TEST_F(PosixMqNotifyTest, SigevThreadRegistrationCanBeRemovedAndMadeAgain) {
 // process").
 TEST_F(PosixMqNotifyTest, ASenderOfAnotherUidNotifiesTheRegisteredProcess) {
   CLAIM("mq.beyond.posix-notify", "mq.beyond.permissions");
-  const std::string why = WhyCannotBecomeUid(kOtherUid, kOtherGid);
-  if (!why.empty()) SKIP_UNVERIFIED(why);
+  SKIP_UNLESS_OTHER_UID();
   ScopedUmask umask(0);
   PosixMessageQueue queue =
       PosixMessageQueue::Create(UniqueQueueName(), std::nullopt, O_RDWR, 0666);
@@ -436,7 +442,8 @@ TEST_F(PosixMqNotifyTest, ASenderOfAnotherUidNotifiesTheRegisteredProcess) {
     if (::mq_timedsend(mqd, "hello", 5, 0, &kAlreadyExpired) != 0) return 12;
     return 0;
   });
-  ASSERT_TRUE(EndsWithZero(other)) << "10: kill(2) was allowed after all";
+  ASSERT_TRUE(ExitsWithZeroWithin(other))
+      << "10: kill(2) was allowed after all";
   const std::optional<siginfo_t> info = TakePendingSignal(kNotifySignal);
   ASSERT_TRUE(info.has_value()) << "another uid's send notified nobody";
   EXPECT_EQ(info->si_code, SI_MESGQ);
@@ -486,7 +493,7 @@ TEST_F(PosixMqNotifyTest, AnExecEndsTheRegistrationOrSilencesIt) {
     EXPECT_TRUE(RegistrationIs(mqd, /*free=*/!keep_open));
     ASSERT_TRUE(SendNow(mqd, "after exec"));
     go.WriteAll("g");
-    EXPECT_TRUE(EndsWithZero(child))
+    EXPECT_TRUE(ExitsWithZeroWithin(child))
         << "1: the exec'd program was sent the notification";
     EXPECT_TRUE(RegistrationIs(mqd, /*free=*/true));
     ASSERT_TRUE(ReceivesNow(mqd, "after exec"));
@@ -643,7 +650,7 @@ TEST_P(PosixMqReadinessTest, WaiterForInputIsWokenByASend) {
   });
   ASSERT_TRUE(WaitUntilBlockedInReadinessWait(GetParam(), waiter.pid()));
   ASSERT_TRUE(SendNow(queue.descriptor(), "x"));
-  EXPECT_TRUE(EndsWithZero(waiter));
+  EXPECT_TRUE(ExitsWithZeroWithin(waiter));
 }
 
 // A process waiting for room on a full queue is woken by a receive
@@ -659,7 +666,7 @@ TEST_P(PosixMqReadinessTest, WaiterForRoomIsWokenByAReceive) {
   });
   ASSERT_TRUE(WaitUntilBlockedInReadinessWait(GetParam(), waiter.pid()));
   ASSERT_TRUE(ReceivesNow(queue.descriptor(), "m0"));
-  EXPECT_TRUE(EndsWithZero(waiter));
+  EXPECT_TRUE(ExitsWithZeroWithin(waiter));
 }
 
 // gVisor MqTest.PollEmpty: with every input and output bit asked for, an

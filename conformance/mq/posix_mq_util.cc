@@ -1,12 +1,12 @@
 #include "conformance/mq/posix_mq_util.h"
 
-#include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "conformance/kit/child_exit.h"
@@ -134,47 +134,15 @@ void ScopedMqd::Close() {
   return ::testing::AssertionSuccess();
 }
 
-std::optional<ipc::WaitStatus> WaitWithin(ipc::ChildProcess& child,
-                                          std::chrono::milliseconds timeout) {
-  if (!WaitUntilExited(child.pid(), timeout)) return std::nullopt;
-  return child.Wait();
-}
-
-::testing::AssertionResult EndsWith(ipc::ChildProcess& child, int code) {
-  const pid_t pid = child.pid();
-  const std::optional<ipc::WaitStatus> status = WaitWithin(child);
-  if (!status) {
-    auto failure = ::testing::AssertionFailure();
-    failure << "child " << pid << " was still running after "
-            << kBlockedTimeout.count() << " ms";
-    if (const std::optional<TaskState> task = ReadTaskState(pid, pid)) {
-      failure << " (" << task->ToString() << ")";
-    }
-    return failure;
+int ReceiveInChild(mqd_t mqd, std::span<char> buffer,
+                   std::string_view expected) {
+  const ssize_t n = ::mq_receive(mqd, buffer.data(), buffer.size(), nullptr);
+  if (n < 0) return ErrnoExit();
+  if (static_cast<size_t>(n) != expected.size() ||
+      std::memcmp(buffer.data(), expected.data(), expected.size()) != 0) {
+    return kReceivedSomethingElse;
   }
-  if (status->ExitedWith(code)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << "child " << pid << " " << DescribeChildExit(*status)
-         << ", expected exit status " << code << " (" << DescribeExitCode(code)
-         << ")";
-}
-
-::testing::AssertionResult EndsWithZero(ipc::ChildProcess& child) {
-  return EndsWith(child, 0);
-}
-
-::testing::AssertionResult ReadableWithin(int fd,
-                                          std::chrono::milliseconds timeout) {
-  pollfd entry{fd, POLLIN, 0};
-  const int ready = ::poll(&entry, 1, static_cast<int>(timeout.count()));
-  if (ready == 1) return ::testing::AssertionSuccess();
-  if (ready == 0) {
-    return ::testing::AssertionFailure()
-           << "nothing to read on descriptor " << fd << " within "
-           << timeout.count() << " ms";
-  }
-  return ::testing::AssertionFailure()
-         << "poll failed with " << ErrnoName(errno);
+  return 0;
 }
 
 ::testing::AssertionResult StillBlockedIn(pid_t pid, long syscall) {

@@ -1,7 +1,9 @@
 // What the POSIX message-queue suites (posix_mq_*_test.cc) share: queue
 // names, the IPC namespace's fs/mqueue sysctls, owners for raw queue names
-// and descriptors, sends and receives that cannot sleep, bounded waits for
-// children, and the fixture that gives every test a private IPC namespace.
+// and descriptors, sends and receives that cannot sleep, and the fixture
+// that gives every test a private IPC namespace. Bounded waits for children
+// and for pipe reports are the kit's (kit/child_exit.h ReapWithin and
+// ExitsWithZeroWithin, kit/deadline_io.h PollWithin, kit/child_io.h).
 //
 // Fail fast. A test never calls a blocking mq_send / mq_receive in the test
 // process to check that data is there: SendNow and ReceiveNow pass an
@@ -17,16 +19,14 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
-#include "conformance/kit/blocking.h"
 #include "conformance/kit/namespaces.h"
 #include "gtest/gtest.h"
-#include "ipc/child_process.h"
 
 namespace ipcproof {
 
@@ -139,23 +139,13 @@ struct Message {
     mqd_t mqd, std::string_view expected,
     std::optional<unsigned> priority = std::nullopt);
 
-// Waits for a child that should end without further help (it was just woken,
-// or it never blocks), for at most `timeout`, never for ever: its status, or
-// nothing when it is still running then (a lost wake-up). A child left
-// running is killed by ChildProcess's destructor.
-std::optional<ipc::WaitStatus> WaitWithin(
-    ipc::ChildProcess& child,
-    std::chrono::milliseconds timeout = kBlockedTimeout);
-
-// WaitWithin, and the child exited with 0 (or `code`).
-::testing::AssertionResult EndsWithZero(ipc::ChildProcess& child);
-::testing::AssertionResult EndsWith(ipc::ChildProcess& child, int code);
-
-// Succeeds once `fd` (a pipe a child or a notification thread reports
-// through) has data or end of file, within `timeout`: poll(2), so a report
-// that never comes fails the test instead of hanging a read.
-::testing::AssertionResult ReadableWithin(
-    int fd, std::chrono::milliseconds timeout = kBlockedTimeout);
+// For a forked child (async-signal-safe: one mq_receive into the caller's
+// buffer, no allocation): a receive that may sleep until a message comes,
+// and that message is `expected`. Returns 0, ErrnoExit() when mq_receive
+// fails, or kReceivedSomethingElse; the child returns that as its exit code.
+inline constexpr int kReceivedSomethingElse = 10;
+int ReceiveInChild(mqd_t mqd, std::span<char> buffer,
+                   std::string_view expected);
 
 // Succeeds when the task is, right now, asleep in `syscall`: for "the waiter
 // is still blocked" after something that must not have woken it.

@@ -144,18 +144,19 @@ class ScopedSubreaper {
 // read(2) (the fixture's hanging tests do that); -1 if none is within the
 // kit's blocking deadline. The scan of /proc is paced, never relied on.
 pid_t WaitForTestProcessBlockedInRead(pid_t supervisor) {
-  const auto deadline = std::chrono::steady_clock::now() + kBlockedTimeout;
-  while (std::chrono::steady_clock::now() < deadline) {
+  pid_t found = -1;
+  PollUntil(kBlockedTimeout, [&] {
     for (pid_t pid : ListPids()) {
       const std::optional<TaskState> task = ReadTaskStat(pid, pid);
       if (task && task->ppid == supervisor &&
           WaitUntilBlockedIn(pid, SYS_read)) {
-        return pid;
+        found = pid;
+        return true;
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return -1;
+    return false;
+  });
+  return found;
 }
 
 // SIGKILLs a fixture supervisor whose test process is blocked in read, and
