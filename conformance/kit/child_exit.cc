@@ -115,17 +115,27 @@ std::string DescribeUnfinishedChild(const ipc::ChildProcess& child) {
   return who + " is still running: " + state->ToString();
 }
 
-::testing::AssertionResult ExitsWithZeroWithin(
-    ipc::ChildProcess& child, std::chrono::milliseconds timeout) {
+::testing::AssertionResult ExitsWithWithin(ipc::ChildProcess& child, int code,
+                                           std::chrono::milliseconds timeout) {
   if (const std::optional<ipc::WaitStatus> status =
           ReapWithin(child, timeout)) {
-    return ExitedWithZero(*status);
+    if (status->ExitedWith(code)) return ::testing::AssertionSuccess();
+    if (code == 0) return ExitedWithZero(*status);
+    return ::testing::AssertionFailure()
+           << "child " << DescribeChildExit(*status)
+           << ", expected exit status " << code << " ("
+           << DescribeExitCode(code) << ")";
   }
   const std::string state = DescribeUnfinishedChild(child);
   child.Kill();
   return ::testing::AssertionFailure()
          << "the child did not exit within " << timeout.count()
          << " ms and was killed; " << state;
+}
+
+::testing::AssertionResult ExitsWithZeroWithin(
+    ipc::ChildProcess& child, std::chrono::milliseconds timeout) {
+  return ExitsWithWithin(child, 0, timeout);
 }
 
 }  // namespace ipcproof

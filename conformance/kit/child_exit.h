@@ -230,11 +230,17 @@ std::optional<ipc::WaitStatus> ReapWithin(
 // openat(0xffffff9c, ...) [wchan fifo_open]", or that it is gone.
 std::string DescribeUnfinishedChild(const ipc::ChildProcess& child);
 
-// Succeeds when `child` exits with 0 within `timeout` (and reaps it).
-// Otherwise fails saying how it ended, or, when it is still running, what
-// /proc shows of it (DescribeUnfinishedChild), read before it is killed
-// and reaped here: a kernel that never wakes the child fails this one
-// check instead of hanging the test.
+// Succeeds when `child` exits with `code` within `timeout` (and reaps it).
+// Otherwise fails saying how it ended and what `code` would have meant, or,
+// when it is still running, what /proc shows of it
+// (DescribeUnfinishedChild), read before it is killed and reaped here: a
+// kernel that never wakes the child fails this one check instead of hanging
+// the test.
+::testing::AssertionResult ExitsWithWithin(
+    ipc::ChildProcess& child, int code,
+    std::chrono::milliseconds timeout = kBlockedTimeout);
+
+// ExitsWithWithin(child, 0, timeout).
 ::testing::AssertionResult ExitsWithZeroWithin(
     ipc::ChildProcess& child,
     std::chrono::milliseconds timeout = kBlockedTimeout);

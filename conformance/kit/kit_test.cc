@@ -9,9 +9,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,7 +37,10 @@
 #include "conformance/kit/deadline_io.h"
 #include "conformance/kit/errno_name.h"
 #include "conformance/kit/fd_passing.h"
+#include "conformance/kit/files.h"
 #include "conformance/kit/matchers.h"
+#include "conformance/kit/memory.h"
+#include "conformance/kit/subreaper.h"
 #include "conformance/kit/sysctl.h"
 #include "conformance/kit/transfer.h"
 #include "conformance/procfs/files.h"
@@ -722,6 +728,43 @@ TEST(ExitsWithZeroWithinTest, SaysHowAChildThatExitedEnded) {
   EXPECT_THAT(result.message(), HasSubstr("EBADF"));
 }
 
+// ExitsWithWithin takes the code a test expects: it succeeds on that code
+// only, and a mismatch names both what the child did and what the expected
+// code means, so a failure reads without the table at hand.
+TEST(ExitsWithWithinTest, SucceedsOnTheExpectedCodeOnly) {
+  ChildProcess seven = ChildProcess::Fork([] { return 7; });
+  EXPECT_TRUE(ExitsWithWithin(seven, 7));
+
+  ChildProcess failed =
+      ChildProcess::Fork([] { return ::close(-1) == 0 ? 0 : ErrnoExit(); });
+  const ::testing::AssertionResult result =
+      ExitsWithWithin(failed, ErrnoExit(EBUSY));
+  EXPECT_FALSE(result);
+  EXPECT_THAT(
+      result.message(),
+      AllOf(
+          HasSubstr("exited with status " + std::to_string(ErrnoExit(EBADF))),
+          HasSubstr("EBADF"),
+          HasSubstr("expected exit status " + std::to_string(ErrnoExit(EBUSY))),
+          HasSubstr("EBUSY")));
+
+  ChildProcess zero = ChildProcess::Fork([] { return 0; });
+  EXPECT_FALSE(ExitsWithWithin(zero, 1)) << "0 is not 1";
+}
+
+TEST(ExitsWithWithinTest, ReportsAndKillsAChildThatNeverExits) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  ChildProcess stuck = ForkBlockedReader(pipe);
+  ASSERT_TRUE(WaitUntilBlockedIn(stuck.pid(), SYS_read));
+  const ::testing::AssertionResult result =
+      ExitsWithWithin(stuck, 3, kShortDeadline);
+  EXPECT_FALSE(result);
+  EXPECT_THAT(result.message(),
+              AllOf(HasSubstr("did not exit within 50 ms and was killed"),
+                    HasSubstr("in read(")));
+  EXPECT_TRUE(stuck.reaped()) << "the child was left running";
+}
+
 // SIGSTOP stops the child (state T); WaitUntilStopped sees it, and says at
 // once, not at the deadline, when the child has exited instead.
 TEST(WaitUntilStoppedTest, SeesASigstoppedChildAndAnExitedOne) {
@@ -882,6 +925,115 @@ TEST(SysctlTest, ReadSysctlRefusesAFileThatHoldsNoNumber) {
   } catch (const std::invalid_argument& e) {
     EXPECT_THAT(e.what(), HasSubstr("does not hold a number"));
   }
+}
+
+// ===========================================================================
+// Bad addresses for EFAULT (kit/memory.h)
+
+TEST(ScopedInaccessiblePageTest, IsOnePageTheKernelCannotCopyFrom) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC | O_NONBLOCK);
+  void* address = nullptr;
+  {
+    const ScopedInaccessiblePage page;
+    address = page.address();
+    EXPECT_EQ(page.size(), static_cast<size_t>(::sysconf(_SC_PAGESIZE)));
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(address) % page.size(), 0u);
+    EXPECT_THAT(::write(pipe.write_fd(), address, 1),
+                SyscallFailsWithErrno(EFAULT));
+    ASSERT_THAT(::write(pipe.write_fd(), "x", 1), SyscallSucceedsWithValue(1));
+    EXPECT_THAT(::read(pipe.read_fd(), address, 1),
+                SyscallFailsWithErrno(EFAULT));
+  }
+  // Unmapped on scope exit: msync(2) "ENOMEM: The indicated memory (or
+  // part of it) was not mapped".
+  const int unmapped = ::msync(address, 1, MS_ASYNC);
+  EXPECT_THAT(unmapped, SyscallFailsWithErrno(ENOMEM));
+}
+
+TEST(ScopedInaccessiblePageTest, AReadOnlyPageFaultsOnlyAWriteIntoIt) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC | O_NONBLOCK);
+  const ScopedInaccessiblePage page(PROT_READ);
+  // The kernel reads from it (the page is zero-filled) ...
+  EXPECT_THAT(::write(pipe.write_fd(), page.address(), 1),
+              SyscallSucceedsWithValue(1));
+  // ... and cannot write into it.
+  EXPECT_THAT(::read(pipe.read_fd(), page.address(), 1),
+              SyscallFailsWithErrno(EFAULT));
+}
+
+TEST(ScopedPageEdgeTest, IsWritableUpToTheEdgeAndFaultsPastIt) {
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC | O_NONBLOCK);
+  const ScopedPageEdge edge;
+  EXPECT_EQ(edge.page_size(), static_cast<size_t>(::sysconf(_SC_PAGESIZE)));
+  EXPECT_EQ(edge.inaccessible(), edge.writable() + edge.page_size());
+  EXPECT_EQ(edge.last_bytes(2) + 2, edge.inaccessible());
+  std::memcpy(edge.last_bytes(2), "ok", 2);
+  EXPECT_THAT(::write(pipe.write_fd(), edge.last_bytes(2), 2),
+              SyscallSucceedsWithValue(2));
+  EXPECT_EQ(ReadAvailable(pipe.read_fd(), 8), "ok");
+  EXPECT_THAT(::write(pipe.write_fd(), edge.inaccessible(), 1),
+              SyscallFailsWithErrno(EFAULT));
+  ASSERT_THAT(::write(pipe.write_fd(), "x", 1), SyscallSucceedsWithValue(1));
+  EXPECT_THAT(::read(pipe.read_fd(), edge.inaccessible(), 1),
+              SyscallFailsWithErrno(EFAULT));
+}
+
+// ===========================================================================
+// Child subreaper (kit/subreaper.h)
+
+int ChildSubreaperSetting() {
+  int value = -1;
+  if (::prctl(PR_GET_CHILD_SUBREAPER, &value) != 0) return -1;
+  return value;
+}
+
+// Set for its scope and restored to what it was, nested scopes included;
+// and it does what it is for: the orphan of a child that exited is
+// re-parented to this process, which reaps it.
+TEST(ScopedChildSubreaperTest, AdoptsOrphansAndRestoresTheSetting) {
+  const int before = ChildSubreaperSetting();
+  ASSERT_NE(before, -1) << ErrnoName(errno);
+  {
+    const ScopedChildSubreaper outer;
+    ASSERT_TRUE(outer.ok()) << ErrnoName(outer.error());
+    EXPECT_EQ(outer.error(), 0);
+    EXPECT_EQ(ChildSubreaperSetting(), 1);
+    {
+      const ScopedChildSubreaper inner;
+      ASSERT_TRUE(inner.ok()) << ErrnoName(inner.error());
+    }
+    EXPECT_EQ(ChildSubreaperSetting(), 1) << "the inner scope cleared it";
+
+    // The child forks a grandchild that waits for `hold` to close, reports
+    // its pid and exits; the grandchild is then ours.
+    ipc::Pipe hold = ipc::Pipe::Create(O_CLOEXEC);
+    ipc::Pipe report = ipc::Pipe::Create(O_CLOEXEC);
+    ChildProcess child = ChildProcess::Fork([&] {
+      const pid_t grandchild = ::fork();
+      if (grandchild < 0) return ErrnoExit();
+      if (grandchild == 0) {
+        ::close(hold.write_fd());
+        char byte;
+        ::_exit(::read(hold.read_fd(), &byte, 1) == 0 ? 5 : 6);
+      }
+      return ::write(report.write_fd(), &grandchild, sizeof grandchild) ==
+                     static_cast<ssize_t>(sizeof grandchild)
+                 ? 0
+                 : 1;
+    });
+    ASSERT_TRUE(ExitsWithZeroWithin(child));
+    pid_t grandchild = -1;
+    ASSERT_EQ(::read(report.read_fd(), &grandchild, sizeof grandchild),
+              static_cast<ssize_t>(sizeof grandchild));
+    hold.CloseWriteEnd();
+    ASSERT_TRUE(WaitUntilExited(grandchild, kBlockedTimeout));
+    int status = 0;
+    ASSERT_EQ(::waitpid(grandchild, &status, WNOHANG), grandchild)
+        << "the orphan was not re-parented here: " << ErrnoName(errno);
+    EXPECT_TRUE(WaitStatus(status).ExitedWith(5))
+        << DescribeChildExit(WaitStatus(status));
+  }
+  EXPECT_EQ(ChildSubreaperSetting(), before);
 }
 
 }  // namespace

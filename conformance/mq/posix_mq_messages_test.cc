@@ -28,7 +28,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -58,7 +57,9 @@
 #include "conformance/kit/files.h"
 #include "conformance/kit/ipc_objects.h"
 #include "conformance/kit/matchers.h"
+#include "conformance/kit/memory.h"
 #include "conformance/kit/namespaces.h"
+#include "conformance/kit/subreaper.h"
 #include "conformance/mq/posix_mq_util.h"
 #include "conformance/procfs/files.h"
 #include "gmock/gmock.h"
@@ -627,9 +628,7 @@ TEST_F(PosixMqTest, SendToAWaitingReceiverHandsTheMessageOver) {
   QueueStatusLine status;
   ASSERT_TRUE(ReadQueueStatusLine(mqd, &status));
   EXPECT_EQ(status.qsize, 0) << status.text;
-  ASSERT_CHILD_EXITS(receiver, received);
-  EXPECT_TRUE(received.ExitedWith(kGotMessage + 7))
-      << DescribeChildExit(received);
+  EXPECT_TRUE(ExitsWithWithin(receiver, kGotMessage + 7));
 }
 
 // POSIX mq_receive: "If more than one thread is waiting to receive a
@@ -655,10 +654,8 @@ TEST_F(PosixMqTest, BlockedReceiversAreServedInTheOrderTheyBlocked) {
   ASSERT_TRUE(SendNow(mqd, "1"));
   ASSERT_TRUE(SendNow(mqd, "2"));
   for (int i = 0; i < 3; ++i) {
-    ASSERT_CHILD_EXITS(receivers[i], received);
-    ASSERT_TRUE(received.ExitedWith(kGotMessage + i))
-        << "receiver " << i << ", the " << i + 1
-        << "th to block: " << DescribeChildExit(received);
+    ASSERT_TRUE(ExitsWithWithin(receivers[i], kGotMessage + i))
+        << "receiver " << i << ", the " << i + 1 << "th to block";
   }
   EXPECT_EQ(CurrentMessages(mqd), 0);
 }
@@ -698,15 +695,11 @@ TEST_F(PosixMqTest, AReceiverOfHigherSchedulingPriorityIsServedFirst) {
   ASSERT_TRUE(WaitUntilBlockedIn(higher.pid(), SYS_mq_timedreceive));
 
   ASSERT_TRUE(SendNow(mqd, "1"));
-  ASSERT_CHILD_EXITS(higher, higher_status);
-  ASSERT_TRUE(higher_status.ExitedWith(kGotMessage + 1))
-      << "the receiver of higher priority, which came second: "
-      << DescribeChildExit(higher_status);
+  ASSERT_TRUE(ExitsWithWithin(higher, kGotMessage + 1))
+      << "the receiver of higher priority, which came second";
   EXPECT_TRUE(StillBlockedIn(lower.pid(), SYS_mq_timedreceive));
   ASSERT_TRUE(SendNow(mqd, "2"));
-  ASSERT_CHILD_EXITS(lower, lower_status);
-  EXPECT_TRUE(lower_status.ExitedWith(kGotMessage + 2))
-      << DescribeChildExit(lower_status);
+  EXPECT_TRUE(ExitsWithWithin(lower, kGotMessage + 2));
 }
 
 // Senders wait the same way (wq_add on the SEND list), and a receive from a
@@ -863,29 +856,6 @@ TEST_F(PosixMqTest, SendNeedsWriteAccessAndReceiveNeedsReadAccess) {
   EXPECT_TRUE(ReceivesNow(read_only.descriptor(), "m0"));
 }
 
-// An inaccessible page, for EFAULT: mapped PROT_NONE, unmapped on scope exit.
-class InaccessiblePage {
- public:
-  InaccessiblePage()
-      : size_(static_cast<size_t>(::sysconf(_SC_PAGESIZE))),
-        address_(::mmap(nullptr, size_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-                        -1, 0)) {}
-  ~InaccessiblePage() {
-    if (address_ != MAP_FAILED) ::munmap(address_, size_);
-  }
-  InaccessiblePage(const InaccessiblePage&) = delete;
-  InaccessiblePage& operator=(const InaccessiblePage&) = delete;
-  bool valid() const { return address_ != MAP_FAILED; }
-  template <typename T>
-  T* as() const {
-    return static_cast<T*>(address_);
-  }
-
- private:
-  size_t size_;
-  void* address_;
-};
-
 // LTP mq_timedsend01's EFAULT cases, and where each copy happens. A message
 // or timeout the kernel cannot read fails EFAULT and changes nothing: the
 // timeout is copied on syscall entry, the message (load_msg) before the queue
@@ -894,8 +864,7 @@ class InaccessiblePage {
 // when store_msg fails, and it frees it: that message is lost.
 TEST_F(PosixMqTest, UnreadableOrUnwritableMemoryFailsEfault) {
   CLAIM("mq.beyond.posix-argument-errors");
-  InaccessiblePage page;
-  ASSERT_TRUE(page.valid()) << ErrnoName(errno);
+  const ScopedInaccessiblePage page;
   PosixMessageQueue queue = PosixMessageQueue::Create(UniqueQueueName());
   const mqd_t mqd = queue.descriptor();
   const size_t msgsize = static_cast<size_t>(queue.Attributes().mq_msgsize);
@@ -1159,23 +1128,6 @@ TEST_F(PosixMqTest, ManySendersAndReceiversDeliverEachMessageExactlyOnce) {
   }
 }
 
-// Makes this process the child subreaper for its scope (prctl(2)
-// PR_SET_CHILD_SUBREAPER), so the workers a killed child leaves are
-// re-parented here, where the test can reap them and see how they died.
-class ScopedChildSubreaper {
- public:
-  ScopedChildSubreaper() : ok_(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0) {}
-  ~ScopedChildSubreaper() {
-    if (ok_) ::prctl(PR_SET_CHILD_SUBREAPER, 0);
-  }
-  ScopedChildSubreaper(const ScopedChildSubreaper&) = delete;
-  ScopedChildSubreaper& operator=(const ScopedChildSubreaper&) = delete;
-  bool ok() const { return ok_; }
-
- private:
-  bool ok_;
-};
-
 constexpr int kKilledRunSenders = 2;
 constexpr int kKilledRunReceivers = 3;
 constexpr int kKilledRunWorkers = kKilledRunSenders + kKilledRunReceivers;
@@ -1251,7 +1203,7 @@ int RunAndWaitToBeKilled(int report_fd) {
 TEST_F(PosixMqTest, AManyToManyRunKilledMidwayLeavesNoProcessAndNoQueue) {
   CLAIM("mq.beyond.posix-many-to-many");
   const ScopedChildSubreaper subreaper;
-  ASSERT_TRUE(subreaper.ok()) << ErrnoName(errno);
+  ASSERT_TRUE(subreaper.ok()) << ErrnoName(subreaper.error());
   ipc::Pipe report = ipc::Pipe::Create(O_CLOEXEC);
   const int report_fd = report.write_fd();
   ChildProcess runner = ChildProcess::Fork(

@@ -85,18 +85,13 @@ int RegisterInChild(mqd_t mqd) {
 // (EBUSY). Decided by a throwaway child.
 ::testing::AssertionResult RegistrationIs(mqd_t mqd, bool free) {
   ChildProcess probe = ChildProcess::Fork([&] { return RegisterInChild(mqd); });
-  const int expected = free ? 0 : ErrnoExit(EBUSY);
-  const std::optional<ipc::WaitStatus> status = ReapWithin(probe);
-  if (status && status->ExitedWith(expected)) {
-    return ::testing::AssertionSuccess();
+  ::testing::AssertionResult exited =
+      ExitsWithWithin(probe, free ? 0 : ErrnoExit(EBUSY));
+  if (!exited) {
+    exited << " (the registration should be " << (free ? "free" : "taken")
+           << ")";
   }
-  return ::testing::AssertionFailure()
-         << "the registration should be " << (free ? "free" : "taken")
-         << ": the probe "
-         << (status ? DescribeChildExit(*status)
-                    : DescribeUnfinishedChild(probe))
-         << ", expected exit status " << expected << " ("
-         << DescribeExitCode(expected) << ")";
+  return exited;
 }
 
 class PosixMqNotifyTest : public PosixMqTest {
@@ -212,9 +207,7 @@ TEST_F(PosixMqNotifyTest, SecondRegistrationFailsEbusy) {
     if (::mq_notify(mqd, nullptr) != 0) return ErrnoExit();
     return RegisterInChild(mqd);  // still the parent's
   });
-  ASSERT_CHILD_EXITS(unregisters, unregistered);
-  EXPECT_TRUE(unregistered.ExitedWith(ErrnoExit(EBUSY)))
-      << DescribeChildExit(unregistered);
+  ASSERT_TRUE(ExitsWithWithin(unregisters, ErrnoExit(EBUSY)));
 
   ASSERT_THAT(::mq_notify(mqd, nullptr), SyscallSucceeds());
   EXPECT_TRUE(RegistrationIs(mqd, /*free=*/true));

@@ -52,6 +52,7 @@
 #include "conformance/kit/ipc_objects.h"
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/namespaces.h"
+#include "conformance/kit/subreaper.h"
 #include "conformance/procfs/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -350,8 +351,12 @@ class SysvMsgStressTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ENTER_PRIVATE_IPC_NAMESPACE_OR_SKIP();
-    ASSERT_THAT(::prctl(PR_SET_CHILD_SUBREAPER, 1), SyscallSucceeds());
+    ASSERT_TRUE(subreaper_.ok()) << ErrnoName(subreaper_.error());
   }
+
+ private:
+  // For ReapOrphanedWorkers; restored after each test.
+  const ScopedChildSubreaper subreaper_;
 };
 
 // kSenders senders and kReceivers receivers, kSenders * kPerSender messages

@@ -28,7 +28,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ipc.h>
-#include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -64,6 +63,7 @@
 #include "conformance/kit/credentials.h"
 #include "conformance/kit/ipc_objects.h"
 #include "conformance/kit/matchers.h"
+#include "conformance/kit/memory.h"
 #include "conformance/kit/namespaces.h"
 #include "conformance/kit/signals.h"
 #include "conformance/kit/sysctl.h"
@@ -740,27 +740,11 @@ TEST_F(SysvMsgTest, BadIdsSizesAndCommandsFailEinval) {
   EXPECT_EQ(q.Stat().msg_qnum, 0u);
 }
 
-// A page whose second half is unmapped: a msgbuf placed so that its mtype
-// ends at the boundary has its mtext in no mapping at all.
-class PageEdge {
- public:
-  PageEdge() : page_(static_cast<size_t>(::sysconf(_SC_PAGESIZE))) {
-    void* p = ::mmap(nullptr, 2 * page_, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) ipc::ThrowErrno("mmap");
-    base_ = static_cast<char*>(p);
-    if (::munmap(base_ + page_, page_) != 0) ipc::ThrowErrno("munmap");
-  }
-  ~PageEdge() { ::munmap(base_, page_); }
-  PageEdge(const PageEdge&) = delete;
-  PageEdge& operator=(const PageEdge&) = delete;
-  // A msgbuf whose mtype is the last long of the mapped page.
-  void* msgbuf_at_edge() const { return base_ + page_ - sizeof(long); }
-
- private:
-  size_t page_;
-  char* base_ = nullptr;
-};
+// A msgbuf whose mtype is the last long of a writable page: its mtext lies
+// in the inaccessible page after it.
+void* MsgbufAtEdge(const ScopedPageEdge& edge) {
+  return edge.last_bytes(sizeof(long));
+}
 
 // msgop(2) / msgctl(2) EFAULT: "The address pointed to by msgp [or buf]
 // isn't accessible". ksys_msgsnd reads mtype first (get_user) and load_msg
@@ -772,13 +756,13 @@ TEST_F(SysvMsgTest, BadBufferAddressesFailEfault) {
   CLAIM("mq.beyond.efault");
   SysvMessageQueue q = SysvMessageQueue::Create();
   const int id = q.id();
-  PageEdge edge;
+  const ScopedPageEdge edge;
   long type = 1;
-  std::memcpy(edge.msgbuf_at_edge(), &type, sizeof type);
+  std::memcpy(MsgbufAtEdge(edge), &type, sizeof type);
 
   EXPECT_THAT(::msgsnd(id, nullptr, 1, IPC_NOWAIT),
               SyscallFailsWithErrno(EFAULT));
-  EXPECT_THAT(::msgsnd(id, edge.msgbuf_at_edge(), 8, IPC_NOWAIT),
+  EXPECT_THAT(::msgsnd(id, MsgbufAtEdge(edge), 8, IPC_NOWAIT),
               SyscallFailsWithErrno(EFAULT))
       << "the type is readable, the text is not";
   EXPECT_EQ(q.Stat().msg_qnum, 0u) << "a failed send queued something";
@@ -795,7 +779,7 @@ TEST_F(SysvMsgTest, BadBufferAddressesFailEfault) {
               SyscallFailsWithErrno(EFAULT));
   EXPECT_EQ(q.Stat().msg_qnum, 1u)
       << "msgrcv unlinks the message before it copies it out";
-  EXPECT_THAT(::msgrcv(id, edge.msgbuf_at_edge(), kSmallText, 0, IPC_NOWAIT),
+  EXPECT_THAT(::msgrcv(id, MsgbufAtEdge(edge), kSmallText, 0, IPC_NOWAIT),
               SyscallFailsWithErrno(EFAULT))
       << "the type fits, the text does not";
   EXPECT_EQ(q.Stat().msg_qnum, 0u);

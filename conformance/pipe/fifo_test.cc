@@ -23,7 +23,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -56,6 +55,7 @@
 #include "conformance/kit/deadline_io.h"
 #include "conformance/kit/files.h"
 #include "conformance/kit/matchers.h"
+#include "conformance/kit/memory.h"
 #include "conformance/kit/signals.h"
 #include "conformance/kit/temp_path.h"
 #include "conformance/procfs/files.h"
@@ -213,8 +213,7 @@ TEST(FifoNodeTest, NodeOutlivesItsUsersAndCanBeReopened) {
       }
       return 0;
     });
-    ASSERT_CHILD_EXITS(writer, status);
-    ASSERT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+    ASSERT_TRUE(ExitsWithZeroWithin(writer));
     // The writer is gone; what it wrote is still in the pipe.
     EXPECT_EQ(ReadAvailable(reader.get(), 64), message);
     reader.Reset();
@@ -451,10 +450,8 @@ TEST(FifoUnrelatedTest, ExecedProgramsSharingOnlyTheNameCommunicate) {
   });
 
   const Received received = ReadWithin(output.read_fd(), message.size() + 1);
-  ASSERT_CHILD_EXITS(writer, writer_status);
-  ASSERT_CHILD_EXITS(reader, reader_status);
-  EXPECT_TRUE(writer_status.ExitedWith(0)) << DescribeChildExit(writer_status);
-  EXPECT_TRUE(reader_status.ExitedWith(0)) << DescribeChildExit(reader_status);
+  ASSERT_TRUE(ExitsWithZeroWithin(writer));
+  ASSERT_TRUE(ExitsWithZeroWithin(reader));
   EXPECT_EQ(received.bytes, message);
   EXPECT_TRUE(received.eof) << "the reader's output did not end";
 }
@@ -501,10 +498,8 @@ TEST(FifoUnrelatedTest, SiblingsOpeningByPathStreamMoreThanTheBuffer) {
     return done == total ? 0 : 4;
   });
 
-  ASSERT_CHILD_EXITS(writer, writer_status);
-  ASSERT_CHILD_EXITS(reader, reader_status);
-  EXPECT_TRUE(writer_status.ExitedWith(0)) << DescribeChildExit(writer_status);
-  EXPECT_TRUE(reader_status.ExitedWith(0)) << DescribeChildExit(reader_status);
+  ASSERT_TRUE(ExitsWithZeroWithin(writer));
+  ASSERT_TRUE(ExitsWithZeroWithin(reader));
   RecordMeasurement("fifo.bytes_streamed", total);
 }
 
@@ -539,8 +534,7 @@ TEST(FifoUnrelatedTest, ProcessOfAnotherUidCommunicatesWhenModeAllows) {
   const Received received = ReadWithin(reader.get(), message.size() + 1);
   EXPECT_EQ(received.bytes, message);
   EXPECT_TRUE(received.eof);
-  ASSERT_CHILD_EXITS(writer, status);
-  EXPECT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+  ASSERT_TRUE(ExitsWithZeroWithin(writer));
 }
 
 // open(2): EACCES "The requested access to the file is not allowed". The
@@ -623,14 +617,11 @@ TEST(FifoDirectoryPermissionTest,
   };
   {
     ChildProcess allowed = other_uid_open();
-    ASSERT_CHILD_EXITS(allowed, status);
-    EXPECT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+    ASSERT_TRUE(ExitsWithZeroWithin(allowed));
   }
   ASSERT_THAT(::chmod(dir.path().c_str(), 0700), SyscallSucceeds());
   ChildProcess denied = other_uid_open();
-  ASSERT_CHILD_EXITS(denied, status);
-  EXPECT_TRUE(status.ExitedWith(ErrnoExit(EACCES)))
-      << DescribeChildExit(status);
+  ASSERT_TRUE(ExitsWithWithin(denied, ErrnoExit(EACCES)));
 }
 
 // ---------------------------------------------------------------------------
@@ -692,10 +683,8 @@ TEST_P(FifoRendezvousTest, BlockingOpenWaitsUntilAnyPeerOpensTheOtherEnd) {
     if (got.bytes != 1) return 12;
     return byte == std::byte{'w'} ? 0 : 13;
   });
-  ASSERT_CHILD_EXITS(peer, peer_status);
-  ASSERT_CHILD_EXITS(waiter, waiter_status);
-  EXPECT_TRUE(peer_status.ExitedWith(0)) << DescribeChildExit(peer_status);
-  EXPECT_TRUE(waiter_status.ExitedWith(0)) << DescribeChildExit(waiter_status);
+  ASSERT_TRUE(ExitsWithZeroWithin(peer));
+  ASSERT_TRUE(ExitsWithZeroWithin(waiter));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -744,8 +733,7 @@ TEST_P(FifoPartnerGoneTest, BlockedOpenIsReleasedByAPartnerThatClosedAgain) {
     ASSERT_OPEN(partner, fifo.path(),
                 (waiter_reads ? O_WRONLY : O_RDONLY) | O_NONBLOCK);
   }
-  ASSERT_CHILD_EXITS(waiter, status);
-  EXPECT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+  ASSERT_TRUE(ExitsWithZeroWithin(waiter));
 }
 
 INSTANTIATE_TEST_SUITE_P(Waiter, FifoPartnerGoneTest, ::testing::Bool(),
@@ -784,8 +772,7 @@ TEST_P(FifoOpenAloneTest, OpensAtOnceWithNoOtherParty) {
     if (n != static_cast<ssize_t>(message.size())) return 4;
     return std::memcmp(buffer, message.data(), message.size()) == 0 ? 0 : 5;
   });
-  ASSERT_CHILD_EXITS(alone, status);
-  EXPECT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+  ASSERT_TRUE(ExitsWithZeroWithin(alone));
 }
 
 INSTANTIATE_TEST_SUITE_P(Flags, FifoOpenAloneTest,
@@ -827,8 +814,7 @@ TEST(FifoOpenTest, NonBlockingWriteOpenFailsEnxioExactlyWhileNoReaderIsOpen) {
   EXPECT_THAT(::open(fifo.path().c_str(), O_WRONLY | O_NONBLOCK),
               SyscallFailsWithErrno(ENXIO));
   ASSERT_OPEN(releasing_reader, fifo.path(), O_RDONLY | O_NONBLOCK);
-  ASSERT_CHILD_EXITS(blocked_writer, status);
-  EXPECT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+  ASSERT_TRUE(ExitsWithZeroWithin(blocked_writer));
 }
 
 // pipe(7): "Any process may open a FIFO". Two readers wait in open with no
@@ -918,15 +904,13 @@ TEST(FifoOpenTest, ThreeWritersAndTwoReadersShareOneFifo) {
     }));
   }
   for (ChildProcess& writer : writers) {
-    ASSERT_CHILD_EXITS(writer, status);
-    EXPECT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+    ASSERT_TRUE(ExitsWithZeroWithin(writer));
   }
   keeper.Reset();  // the last write end: the readers now see EOF
 
   uint64_t from[kWriters] = {};
   for (int r = 0; r < kReaders; ++r) {
-    ASSERT_CHILD_EXITS(readers[r], status);
-    ASSERT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+    ASSERT_TRUE(ExitsWithZeroWithin(readers[r]));
     ReaderCounts counts{};
     ipc::ReadExact(reports[r].read_fd(),
                    std::as_writable_bytes(std::span(&counts, 1)));
@@ -1026,15 +1010,11 @@ TEST(FifoOpenTest, IdentityIsTheInodeNotTheNameOrTheProcesses) {
   ASSERT_TRUE(WaitUntilBlockedInOpen(new_reader.pid()));
 
   ipc::WriteAll(go.write_fd(), "g");
-  ASSERT_CHILD_EXITS(old_writer, old_writer_status);
-  EXPECT_TRUE(old_writer_status.ExitedWith(0))
-      << DescribeChildExit(old_writer_status);
+  ASSERT_TRUE(ExitsWithZeroWithin(old_writer));
   const Received to_old = ReadWithin(old_report.read_fd(), second.size() + 1);
   EXPECT_EQ(to_old.bytes, second);
   EXPECT_TRUE(to_old.eof) << "the old reader did not see its writer go";
-  ASSERT_CHILD_EXITS(old_reader, old_reader_status);
-  EXPECT_TRUE(old_reader_status.ExitedWith(0))
-      << DescribeChildExit(old_reader_status);
+  ASSERT_TRUE(ExitsWithZeroWithin(old_reader));
   // Neither the old writer's open nor its bytes reached the new node.
   ASSERT_TRUE(WaitUntilBlockedInOpen(new_reader.pid()));
 
@@ -1049,12 +1029,8 @@ TEST(FifoOpenTest, IdentityIsTheInodeNotTheNameOrTheProcesses) {
   const Received to_new = ReadWithin(new_report.read_fd(), third.size() + 1);
   EXPECT_EQ(to_new.bytes, third);
   EXPECT_TRUE(to_new.eof);
-  ASSERT_CHILD_EXITS(new_writer, new_writer_status);
-  ASSERT_CHILD_EXITS(new_reader, new_reader_status);
-  EXPECT_TRUE(new_writer_status.ExitedWith(0))
-      << DescribeChildExit(new_writer_status);
-  EXPECT_TRUE(new_reader_status.ExitedWith(0))
-      << DescribeChildExit(new_reader_status);
+  ASSERT_TRUE(ExitsWithZeroWithin(new_writer));
+  ASSERT_TRUE(ExitsWithZeroWithin(new_reader));
 }
 
 // ---------------------------------------------------------------------------
@@ -1221,15 +1197,13 @@ TEST_P(FifoOpenInterruptTest, BlockedOpenAndSignalHandler) {
     // than hanging the test.
     ASSERT_OPEN(peer, fifo.path(),
                 (waiter_reads ? O_WRONLY : O_RDONLY) | O_NONBLOCK);
-    ASSERT_CHILD_EXITS(waiter, status);
-    EXPECT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+    ASSERT_TRUE(ExitsWithZeroWithin(waiter));
     return;
   }
 
   // A kernel that restarted the open here would leave the child asleep in
   // it: that fails at the deadline, not at the watchdog.
-  ASSERT_CHILD_EXITS(waiter, status);
-  EXPECT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+  ASSERT_TRUE(ExitsWithZeroWithin(waiter));
   // The interrupted open left no phantom end behind.
   if (waiter_reads) {
     EXPECT_THAT(::open(fifo.path().c_str(), O_WRONLY | O_NONBLOCK),
@@ -1279,8 +1253,7 @@ TEST_P(FifoOpenStopTest, BlockedOpenResumesAfterStopAndContinue) {
       << "the open did not resume after SIGCONT";
   ASSERT_OPEN(peer, fifo.path(),
               (waiter_reads ? O_WRONLY : O_RDONLY) | O_NONBLOCK);
-  ASSERT_CHILD_EXITS(waiter, status);
-  EXPECT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+  ASSERT_TRUE(ExitsWithZeroWithin(waiter));
 }
 
 INSTANTIATE_TEST_SUITE_P(Waiter, FifoOpenStopTest, ::testing::Bool(),
@@ -1310,8 +1283,7 @@ TEST_P(FifoReaderWithoutWriterTest, ReadReturnsEndOfFileAtOnce) {
     if (n < 0) return ErrnoExit(errno);
     return n == 0 ? 0 : 3;
   });
-  ASSERT_CHILD_EXITS(reader, status);
-  EXPECT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+  ASSERT_TRUE(ExitsWithZeroWithin(reader));
 }
 
 INSTANTIATE_TEST_SUITE_P(Blocking, FifoReaderWithoutWriterTest,
@@ -1480,9 +1452,7 @@ TEST(FifoCreateTest, MkfifoInADirectoryWithoutWritePermissionFailsEacces) {
     if (drop && DropToUid(kOtherUid, kOtherGid) != 0) return 2;
     return ::mkfifo(path.c_str(), 0600) == 0 ? 0 : ErrnoExit(errno);
   });
-  ASSERT_CHILD_EXITS(allowed, allowed_status);
-  EXPECT_TRUE(allowed_status.ExitedWith(0))
-      << DescribeChildExit(allowed_status);
+  ASSERT_TRUE(ExitsWithZeroWithin(allowed));
   EXPECT_TRUE(S_ISFIFO(StatPath(path).st_mode));
 }
 
@@ -1561,10 +1531,8 @@ TEST(FifoCreateTest, MknodWithSIfifoMakesAFifoAndIgnoresTheDeviceNumber) {
                ? 0
                : 2;
   });
-  ASSERT_CHILD_EXITS(writer, writer_status);
-  ASSERT_CHILD_EXITS(reader, reader_status);
-  EXPECT_TRUE(writer_status.ExitedWith(0)) << DescribeChildExit(writer_status);
-  EXPECT_TRUE(reader_status.ExitedWith(0)) << DescribeChildExit(reader_status);
+  ASSERT_TRUE(ExitsWithZeroWithin(writer));
+  ASSERT_TRUE(ExitsWithZeroWithin(reader));
 }
 
 // fifo.beyond.mknod-fifo. mknodat(2): a relative path "is interpreted
@@ -1750,12 +1718,12 @@ TEST(FifoCreateTest, PathErrorsFailBeforeAnyNodeIsMade) {
                 SyscallFailsWithErrno(c.expected));
   }
 
-  void* const page =
-      ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(page, MAP_FAILED);
-  EXPECT_THAT(::syscall(SYS_mknodat, AT_FDCWD, page, S_IFIFO | 0600, 0),
-              SyscallFailsWithErrno(EFAULT));
-  ::munmap(page, 4096);
+  {
+    const ScopedInaccessiblePage page;
+    EXPECT_THAT(
+        ::syscall(SYS_mknodat, AT_FDCWD, page.address(), S_IFIFO | 0600, 0),
+        SyscallFailsWithErrno(EFAULT));
+  }
 
   const std::string typeless = dir.path() + "/typeless";
   EXPECT_THAT(::mknod(typeless.c_str(), S_IFMT | 0600, 0),
@@ -1826,8 +1794,7 @@ TEST(FifoCreateTest, ReadOnlyMountFailsErofsButAnExistingNameFailsEexist) {
     return send();
   });
   report.CloseWriteEnd();
-  ASSERT_CHILD_EXITS(child, status);
-  ASSERT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+  ASSERT_TRUE(ExitsWithZeroWithin(child));
   Outcome outcome{};
   ipc::ReadExact(report.read_fd(),
                  std::as_writable_bytes(std::span(&outcome, 1)));
@@ -1921,8 +1888,7 @@ TEST(FifoCreateTest, SetGidBitIsKeptOnlyForACreatorInTheGroup) {
                ? 0
                : ErrnoExit(errno);
   });
-  ASSERT_CHILD_EXITS(child, status);
-  ASSERT_TRUE(status.ExitedWith(0)) << DescribeChildExit(status);
+  ASSERT_TRUE(ExitsWithZeroWithin(child));
   const struct stat stripped = StatPath(outside);
   EXPECT_EQ(stripped.st_uid, kOtherUid);
   EXPECT_EQ(stripped.st_gid, foreign_gid) << "the group comes from the dir";

@@ -42,6 +42,7 @@
 #include "conformance/kit/deadline_io.h"
 #include "conformance/kit/files.h"
 #include "conformance/kit/matchers.h"
+#include "conformance/kit/memory.h"
 #include "conformance/kit/signals.h"
 #include "conformance/pipe/pipe_like.h"
 #include "conformance/procfs/task.h"
@@ -552,11 +553,8 @@ TEST(Pipe2Test, CloseOnExecEndsAreGoneAfterExec) {
       ExecProgram("pipe_fd_is_open", {number});
       return ErrnoExit();
     });
-    const std::optional<ipc::WaitStatus> status = ReapWithin(child);
-    ASSERT_TRUE(status);
-    EXPECT_TRUE(status->ExitedWith(cloexec ? 1 : 0))
-        << DescribeChildExit(*status) << " (0: the end is open after exec, 1: "
-        << "it is closed)";
+    ASSERT_TRUE(ExitsWithWithin(child, cloexec ? 1 : 0))
+        << "0: the end is open after exec, 1: it is closed";
   }
 }
 
@@ -566,14 +564,14 @@ TEST(Pipe2Test, CloseOnExecEndsAreGoneAfterExec) {
 // before and after.
 TEST(Pipe2Test, UnwritableArrayFailsEfaultAndLeaksNoDescriptor) {
   CLAIM("pipe.beyond.pipe2");
-  void* page = ::mmap(nullptr, PageSize(), PROT_READ,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(page, MAP_FAILED);
+  // Readable, so only the kernel's write of the two numbers faults.
+  const ScopedInaccessiblePage page(PROT_READ);
   const int lowest_before = LowestFreeDescriptor();
-  EXPECT_THAT(::syscall(SYS_pipe2, page, 0), SyscallFailsWithErrno(EFAULT));
-  EXPECT_THAT(::syscall(SYS_pipe, page), SyscallFailsWithErrno(EFAULT));
+  EXPECT_THAT(::syscall(SYS_pipe2, page.address(), 0),
+              SyscallFailsWithErrno(EFAULT));
+  EXPECT_THAT(::syscall(SYS_pipe, page.address()),
+              SyscallFailsWithErrno(EFAULT));
   EXPECT_EQ(LowestFreeDescriptor(), lowest_before);
-  ::munmap(page, PageSize());
 }
 
 // LTP pipe06 and pipe07: pipes until the descriptor table is full. With an
@@ -752,14 +750,11 @@ TEST(AnonymousPipePathTest,
 TEST(AnonymousPipePathTest,
      WriteFromAnUnreadableBufferFailsEfaultAndLeavesNoData) {
   CLAIM("pipe.beyond.capacity-counts-pages", "pipe.beyond.partial-write");
-  const size_t page = PageSize();
-  char* const buffer =
-      static_cast<char*>(::mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE,
-                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-  ASSERT_NE(buffer, MAP_FAILED);
+  const ScopedPageEdge edge;
+  const size_t page = edge.page_size();
+  char* const buffer = edge.writable();
   std::memset(buffer, 'p', page);
-  ASSERT_THAT(::mprotect(buffer + page, page, PROT_NONE), SyscallSucceeds());
-  char* const unreadable = buffer + page;
+  char* const unreadable = edge.inaccessible();
 
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC | O_NONBLOCK);
   EXPECT_THAT(::write(pipe.write_fd(), unreadable, 10),
@@ -779,7 +774,6 @@ TEST(AnonymousPipePathTest,
               SyscallSucceedsWithValue(page));
   EXPECT_EQ(pipe.BytesUnread(), page);
   EXPECT_EQ(ReadReady(pipe.read_fd(), 2 * page), std::string(page, 'p'));
-  ::munmap(buffer, 2 * page);
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/msg.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -25,10 +24,12 @@
 #include "conformance/kit/blocking.h"
 #include "conformance/kit/child_exit.h"
 #include "conformance/kit/claims.h"
+#include "conformance/kit/errno_name.h"
 #include "conformance/kit/files.h"
 #include "conformance/kit/ipc_objects.h"
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/namespaces.h"
+#include "conformance/kit/subreaper.h"
 #include "conformance/kit/sysctl.h"
 #include "conformance/kit/temp_path.h"
 #include "conformance/kit/test_control.h"
@@ -128,17 +129,6 @@ FixtureRun RunFixture(std::vector<std::string> args,
                       std::vector<std::string> env = {}) {
   return FinishFixture(StartFixture(std::move(args), std::move(env)));
 }
-
-// Makes this test process a child subreaper while it lives, so the test
-// process of a fixture supervisor we kill comes back to us to be reaped,
-// not to our own supervisor as a leftover.
-class ScopedSubreaper {
- public:
-  ScopedSubreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
-  ~ScopedSubreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 0); }
-  ScopedSubreaper(const ScopedSubreaper&) = delete;
-  ScopedSubreaper& operator=(const ScopedSubreaper&) = delete;
-};
 
 // The test process a fixture supervisor started, once it is blocked in
 // read(2) (the fixture's hanging tests do that); -1 if none is within the
@@ -363,7 +353,10 @@ TEST(SupervisorTest, TheNextRunRemovesTheDirectoryOfAKilledSupervisorOnly) {
   CLAIM("harness.supervisor.stale-directory");
   const ScopedDirectory base(UniqueTempPath("base"), 0755);
   const std::vector<std::string> env = {"IPCPROOF_TMPDIR=" + base.path()};
-  const ScopedSubreaper subreaper;
+  // The test process of the supervisor killed below comes back to this
+  // test to be reaped, not to our own supervisor as a leftover.
+  const ScopedChildSubreaper subreaper;
+  ASSERT_TRUE(subreaper.ok()) << ErrnoName(subreaper.error());
 
   // The live one first: a run removes dead runners' directories when it
   // starts, so a run started after the kill would do the next run's work.
@@ -401,7 +394,9 @@ TEST(SupervisorTest, AKilledSupervisorLeavesTheResultsItHad) {
   CLAIM("harness.supervisor.merged-xml");
   const ScopedDirectory base(UniqueTempPath("base"), 0755);
   const std::vector<std::string> env = {"IPCPROOF_TMPDIR=" + base.path()};
-  const ScopedSubreaper subreaper;
+  // As above: the killed supervisor's test process comes back here.
+  const ScopedChildSubreaper subreaper;
+  ASSERT_TRUE(subreaper.ok()) << ErrnoName(subreaper.error());
 
   StartedFixture fixture =
       StartFixture({"--gtest_filter=Fixture.Passes:Fixture.HangsInRead"}, env);
