@@ -2214,7 +2214,9 @@ TransferResult TransferThroughQueue(std::span<const std::byte> data,
       });
   EXPECT_FALSE(deadline.passed()) << "the queue transfer of " << message_bytes
                                   << "-byte messages outlived its deadline";
-  if (!deadline.passed()) EXPECT_EQ(q.Stat().msg_qnum, 0u);
+  if (!deadline.passed()) {
+    EXPECT_EQ(q.Stat().msg_qnum, 0u);
+  }
   return t;
 }
 
