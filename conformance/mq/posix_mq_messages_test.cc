@@ -345,10 +345,13 @@ TEST_P(PosixMqShapeTest, FullQueueFailsEagainForANonBlockingDescription) {
     ASSERT_THAT(::mq_send(nonblocking.descriptor(), "f", 1, 0),
                 SyscallSucceeds());
   }
-  EXPECT_THAT(::mq_send(nonblocking.descriptor(), "g", 1, 0),
-              SyscallFailsWithErrno(EAGAIN));
+  // The timed form first, asserted: a kernel that ignored O_NONBLOCK fails
+  // it with ETIMEDOUT after kMustNotSleep, and the untimed mq_send after it,
+  // which would then sleep for ever, is never made.
   const timespec later = RealtimeDeadlineFromNow(kMustNotSleep);
-  EXPECT_THAT(::mq_timedsend(nonblocking.descriptor(), "g", 1, 0, &later),
+  ASSERT_THAT(::mq_timedsend(nonblocking.descriptor(), "g", 1, 0, &later),
+              SyscallFailsWithErrno(EAGAIN));
+  EXPECT_THAT(::mq_send(nonblocking.descriptor(), "g", 1, 0),
               SyscallFailsWithErrno(EAGAIN));
   ASSERT_EQ(CurrentMessages(queue.descriptor()), maxmsg);
 
@@ -416,19 +419,25 @@ TEST_P(PosixMqShapeTest, EmptyQueueFailsEagainForANonBlockingDescription) {
   std::vector<char> buffer(msgsize);
   PosixMessageQueue opened_nonblocking =
       PosixMessageQueue::Open(queue.name(), O_RDONLY | O_NONBLOCK);
+  // Each descriptor is tried with the timed form first, asserted: a kernel
+  // that ignored O_NONBLOCK fails it (ETIMEDOUT after kMustNotSleep) before
+  // the untimed mq_receive, which would then sleep for ever, is made.
+  const timespec later = RealtimeDeadlineFromNow(kMustNotSleep);
+  ASSERT_THAT(::mq_timedreceive(opened_nonblocking.descriptor(), buffer.data(),
+                                buffer.size(), nullptr, &later),
+              SyscallFailsWithErrno(EAGAIN));
   EXPECT_THAT(::mq_receive(opened_nonblocking.descriptor(), buffer.data(),
                            buffer.size(), nullptr),
               SyscallFailsWithErrno(EAGAIN));
 
   queue.SetNonBlocking(true);
   ASSERT_EQ(queue.Attributes().mq_flags, O_NONBLOCK);
+  ASSERT_THAT(::mq_timedreceive(queue.descriptor(), buffer.data(),
+                                buffer.size(), nullptr, &later),
+              SyscallFailsWithErrno(EAGAIN));
   EXPECT_THAT(
       ::mq_receive(queue.descriptor(), buffer.data(), buffer.size(), nullptr),
       SyscallFailsWithErrno(EAGAIN));
-  const timespec later = RealtimeDeadlineFromNow(kMustNotSleep);
-  EXPECT_THAT(::mq_timedreceive(queue.descriptor(), buffer.data(),
-                                buffer.size(), nullptr, &later),
-              SyscallFailsWithErrno(EAGAIN));
 }
 
 // mq_receive(3): mq_timedreceive "ETIMEDOUT The call timed out before a
@@ -831,24 +840,26 @@ TEST_F(PosixMqTest, SendNeedsWriteAccessAndReceiveNeedsReadAccess) {
   std::vector<char> buffer(msgsize + 1);
   const timespec later = RealtimeDeadlineFromNow(kMustNotSleep);
 
-  // Empty queue: a write-only descriptor's receive fails at once.
-  EXPECT_THAT(
-      ::mq_receive(write_only.descriptor(), buffer.data(), msgsize, nullptr),
-      SyscallFailsWithErrno(EBADF));
-  EXPECT_THAT(::mq_timedreceive(write_only.descriptor(), buffer.data(), msgsize,
+  // Empty queue: a write-only descriptor's receive fails at once. The timed
+  // form first, asserted, so that a kernel that skipped the mode check fails
+  // it (ETIMEDOUT) instead of sleeping for ever in the untimed one.
+  ASSERT_THAT(::mq_timedreceive(write_only.descriptor(), buffer.data(), msgsize,
                                 nullptr, &later),
               SyscallFailsWithErrno(EBADF))
       << "an empty queue, a write-only descriptor";
+  EXPECT_THAT(
+      ::mq_receive(write_only.descriptor(), buffer.data(), msgsize, nullptr),
+      SyscallFailsWithErrno(EBADF));
   EXPECT_THAT(::mq_receive(write_only.descriptor(), buffer.data(), 1, nullptr),
               SyscallFailsWithErrno(EBADF))
       << "the mode is checked before the buffer size";
 
   ASSERT_TRUE(SendNowNumbered(write_only.descriptor(), attr.mq_maxmsg));
-  EXPECT_THAT(::mq_send(read_only.descriptor(), "x", 1, 0),
-              SyscallFailsWithErrno(EBADF));
-  EXPECT_THAT(::mq_timedsend(read_only.descriptor(), "x", 1, 0, &later),
+  ASSERT_THAT(::mq_timedsend(read_only.descriptor(), "x", 1, 0, &later),
               SyscallFailsWithErrno(EBADF))
       << "a full queue, a read-only descriptor";
+  EXPECT_THAT(::mq_send(read_only.descriptor(), "x", 1, 0),
+              SyscallFailsWithErrno(EBADF));
   EXPECT_THAT(::mq_send(read_only.descriptor(), buffer.data(), msgsize + 1, 0),
               SyscallFailsWithErrno(EBADF))
       << "the mode is checked before the message size";

@@ -415,6 +415,12 @@ TEST_F(PosixMqTest, AccessModeThreeCreatesAQueueButOpensNone) {
   EXPECT_THAT(::mq_send(neither.get(), "x", 1, 0),
               SyscallFailsWithErrno(EBADF));
   char buffer[8192];
+  // The queue is empty: the timed receive first, asserted, so that a kernel
+  // that let this descriptor receive fails ETIMEDOUT at once instead of
+  // sleeping for ever in the untimed one.
+  ASSERT_THAT(::mq_timedreceive(neither.get(), buffer, sizeof buffer, nullptr,
+                                &kAlreadyExpired),
+              SyscallFailsWithErrno(EBADF));
   EXPECT_THAT(::mq_receive(neither.get(), buffer, sizeof buffer, nullptr),
               SyscallFailsWithErrno(EBADF));
   EXPECT_THAT(::mq_open(name.c_str(), O_ACCMODE),

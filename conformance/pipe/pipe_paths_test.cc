@@ -270,10 +270,15 @@ TEST_P(PipeWakeupTest, ReadThatFreesSeveralPagesWakesEveryBlockedWriter) {
   const size_t page = PageSize();
   const std::vector<char> fill(capacity, 'f');
   ASSERT_TRUE(FillWithoutWaiting(channel.write_fd(), fill.data(), fill.size()));
+  // Each writer's page is made here: a forked child must not allocate.
+  std::vector<std::vector<char>> records;
+  for (int w = 0; w < kWriters; ++w) {
+    records.emplace_back(page, static_cast<char>('A' + w));
+  }
   std::vector<ChildProcess> writers;
   for (int w = 0; w < kWriters; ++w) {
-    writers.push_back(ChildProcess::Fork([&, w] {
-      std::vector<char> record(page, static_cast<char>('A' + w));
+    const std::vector<char>& record = records[w];
+    writers.push_back(ChildProcess::Fork([&] {
       return WriteInOneCall(channel.write_fd(), record.data(), page) ? 0 : 10;
     }));
   }
