@@ -3,25 +3,31 @@
 #include <linux/capability.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <initializer_list>
+#include <cerrno>
 
 namespace ipcproof {
 
 bool HoldsSysResourceCapability() {
-  for (int resource : {RLIMIT_MSGQUEUE, RLIMIT_SIGPENDING, RLIMIT_MEMLOCK}) {
-    rlimit limit{};
-    if (::getrlimit(resource, &limit) != 0 || limit.rlim_max == RLIM_INFINITY) {
-      continue;
-    }
-    rlimit raised = limit;
-    raised.rlim_max = limit.rlim_max + 1;
-    if (::setrlimit(resource, &raised) != 0) return false;
-    ::setrlimit(resource, &limit);  // lowering is always allowed
-    return true;
+  // In a throwaway child, so this process's limits are never touched: lower
+  // RLIMIT_CORE's hard limit to 0 (lowering is always allowed), then try to
+  // raise it to 1, which only CAP_SYS_RESOURCE permits. Decidable whatever
+  // the limits were, even when every hard limit is infinite.
+  const pid_t child = ::fork();
+  if (child < 0) return false;
+  if (child == 0) {
+    const rlimit none{0, 0};
+    if (::setrlimit(RLIMIT_CORE, &none) != 0) ::_exit(2);
+    const rlimit one{0, 1};
+    ::_exit(::setrlimit(RLIMIT_CORE, &one) == 0 ? 0 : 1);
   }
-  return false;
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) return false;
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 bool DropEffectiveCapabilities() {

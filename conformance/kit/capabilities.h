@@ -8,12 +8,12 @@ namespace ipcproof {
 
 // CAP_SYS_RESOURCE in the initial user namespace, which is where msgctl's
 // IPC_SET above msgmnb, F_SETPIPE_SZ above pipe-max-size and mq_open above
-// fs/mqueue/msg_max look (capable(), not ns_capable()). Decided by raising a
-// finite hard resource limit by one and putting it back (setrlimit(2): "A
-// privileged process (under Linux: one with the CAP_SYS_RESOURCE capability
-// in the initial user namespace) may make arbitrary changes to either limit
-// value"). False when every hard limit tried is infinite (nothing to decide
-// by) or the raise is refused.
+// fs/mqueue/msg_max look (capable(), not ns_capable()). Decided by trying,
+// in a forked child, to raise a hard resource limit it first lowered
+// (setrlimit(2): "A privileged process (under Linux: one with the
+// CAP_SYS_RESOURCE capability in the initial user namespace) may make
+// arbitrary changes to either limit value"). False also when the probe
+// child cannot be forked.
 bool HoldsSysResourceCapability();
 
 // In a forked child (async-signal-safe, raw capget/capset): clears the

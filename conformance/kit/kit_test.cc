@@ -990,6 +990,26 @@ int ChildSubreaperSetting() {
 // Set for its scope and restored to what it was, nested scopes included;
 // and it does what it is for: the orphan of a child that exited is
 // re-parented to this process, which reaps it.
+// The probe must agree with another check of the same capability that the
+// kernel makes in the initial user namespace: pipe_set_size refuses a size
+// above fs/pipe-max-size unless capable(CAP_SYS_RESOURCE) (fs/pipe.c).
+TEST(CapabilitiesTest, SysResourceProbeAgreesWithPipeMaxSize) {
+  const bool holds = HoldsSysResourceCapability();
+  int fds[2];
+  ASSERT_THAT(::pipe2(fds, O_CLOEXEC), SyscallSucceeds());
+  const int64_t max_size = ReadSysctl("fs/pipe-max-size");
+  const int result = ::fcntl(fds[1], F_SETPIPE_SZ, 2 * max_size);
+  const int err = errno;
+  ::close(fds[0]);
+  ::close(fds[1]);
+  if (holds) {
+    EXPECT_GE(result, 2 * max_size) << ErrnoName(err);
+  } else {
+    EXPECT_EQ(result, -1);
+    EXPECT_EQ(err, EPERM) << ErrnoName(err);
+  }
+}
+
 TEST(ScopedChildSubreaperTest, AdoptsOrphansAndRestoresTheSetting) {
   const int before = ChildSubreaperSetting();
   ASSERT_NE(before, -1) << ErrnoName(errno);
