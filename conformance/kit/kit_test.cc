@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "conformance/kit/alarm_deadline.h"
 #include "conformance/kit/blocking.h"
 #include "conformance/kit/bytes.h"
 #include "conformance/kit/capabilities.h"
@@ -1008,6 +1010,37 @@ TEST(CapabilitiesTest, SysResourceProbeAgreesWithPipeMaxSize) {
     EXPECT_EQ(result, -1);
     EXPECT_EQ(err, EPERM) << ErrnoName(err);
   }
+}
+
+// A write asleep on a full pipe that nobody drains is interrupted by the
+// deadline (no SA_RESTART), and the object says the deadline passed; a
+// second deadline while one is alive is refused.
+TEST(ScopedAlarmDeadlineTest, InterruptsAWriteAsleepOnAFullPipe) {
+  int fds[2];
+  ASSERT_THAT(::pipe2(fds, O_CLOEXEC), SyscallSucceeds());
+  const int capacity = ::fcntl(fds[1], F_GETPIPE_SZ);
+  ASSERT_GT(capacity, 0);
+  std::vector<char> fill(static_cast<size_t>(capacity) * 2, 'x');
+  {
+    ScopedAlarmDeadline deadline;
+    EXPECT_THROW(ScopedAlarmDeadline second, std::logic_error);
+    EXPECT_FALSE(deadline.passed());
+    deadline.Arm(std::chrono::milliseconds(50));
+    // More than the pipe holds: the write fills it, then sleeps for room
+    // until SIGALRM cuts it short with the count it wrote.
+    const ssize_t n = ::write(fds[1], fill.data(), fill.size());
+    EXPECT_TRUE(deadline.passed());
+    EXPECT_EQ(n, capacity);
+  }
+  struct sigaction now {};
+  ASSERT_EQ(::sigaction(SIGALRM, nullptr, &now), 0);
+  EXPECT_EQ(now.sa_handler, SIG_DFL) << "SIGALRM's disposition is restored";
+  itimerval timer{};
+  ASSERT_EQ(::getitimer(ITIMER_REAL, &timer), 0);
+  EXPECT_EQ(timer.it_value.tv_sec + timer.it_value.tv_usec, 0)
+      << "the timer is disarmed";
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 TEST(ScopedChildSubreaperTest, AdoptsOrphansAndRestoresTheSetting) {

@@ -54,6 +54,7 @@
 #include <system_error>
 #include <vector>
 
+#include "conformance/kit/alarm_deadline.h"
 #include "conformance/kit/blocking.h"
 #include "conformance/kit/bytes.h"
 #include "conformance/kit/capabilities.h"
@@ -2130,53 +2131,10 @@ constexpr int kTransferRounds = 3;
 // A transfer of 16 MiB takes tens of milliseconds here; one that has not
 // finished after this long has lost its receiver or its data.
 constexpr std::chrono::seconds kTransferDeadline{5};
-
-volatile sig_atomic_t g_deadline_queue = -1;
-volatile sig_atomic_t g_deadline_passed = 0;
-
-// SIGALRM at the deadline: remove the queue, which wakes the sender (and a
-// receiver still waiting for lost data) with EIDRM (freeque), so the
+// At the transfer deadline: remove the queue, which wakes the sender (and
+// a receiver still waiting for lost data) with EIDRM (freeque), so the
 // transfer ends with an error instead of blocking for ever.
-void RemoveQueueAtDeadline(int) {
-  g_deadline_passed = 1;
-  if (g_deadline_queue >= 0) ::msgctl(g_deadline_queue, IPC_RMID, nullptr);
-}
-
-// Arms that deadline for one transfer (id -1: no queue to remove, for a
-// pipe, where the signal alone interrupts the blocked write, which has no
-// SA_RESTART); disarms it and restores
-// SIGALRM's disposition on scope exit. Interval timers are not inherited
-// across fork(2), so the receiver never sees it.
-class ScopedQueueDeadline {
- public:
-  ScopedQueueDeadline(int id, std::chrono::seconds after) {
-    g_deadline_queue = id;
-    g_deadline_passed = 0;
-    struct sigaction action {};
-    action.sa_handler = RemoveQueueAtDeadline;
-    sigemptyset(&action.sa_mask);
-    if (::sigaction(SIGALRM, &action, &previous_) != 0) {
-      ipc::ThrowErrno("sigaction(SIGALRM)");
-    }
-    itimerval timer{};
-    timer.it_value.tv_sec = after.count();
-    if (::setitimer(ITIMER_REAL, &timer, nullptr) != 0) {
-      ipc::ThrowErrno("setitimer");
-    }
-  }
-  ~ScopedQueueDeadline() {
-    itimerval off{};
-    ::setitimer(ITIMER_REAL, &off, nullptr);
-    ::sigaction(SIGALRM, &previous_, nullptr);
-    g_deadline_queue = -1;
-  }
-  ScopedQueueDeadline(const ScopedQueueDeadline&) = delete;
-  ScopedQueueDeadline& operator=(const ScopedQueueDeadline&) = delete;
-  bool passed() const { return g_deadline_passed != 0; }
-
- private:
-  struct sigaction previous_ {};
-};
+void RemoveQueue(int id) { ::msgctl(id, IPC_RMID, nullptr); }
 
 // Sends `data` through a new queue in `message_bytes` messages to a child
 // that checks every byte against its own copy (inherited at fork). Timed
@@ -2191,7 +2149,8 @@ TransferResult TransferThroughQueue(std::span<const std::byte> data,
   out.set_type(1);
   MessageBuffer in(message_bytes);
   const int id = q.id();
-  const ScopedQueueDeadline deadline(id, kTransferDeadline);
+  ScopedAlarmDeadline deadline(RemoveQueue, id);
+  deadline.Arm(kTransferDeadline);
   const TransferResult t = MeasureTransfer(
       data, std::span(in.text(), message_bytes),
       [&, id](std::span<std::byte>) {
@@ -2208,8 +2167,8 @@ TransferResult TransferThroughQueue(std::span<const std::byte> data,
       [&, id](size_t offset, size_t n) {
         std::memcpy(out.text(), data.data() + offset, n);
         while (::msgsnd(id, out.get(), n, 0) != 0) {
-          if (errno == EINTR && !g_deadline_passed) continue;
-          ipc::ThrowErrno(g_deadline_passed
+          if (errno == EINTR && !deadline.passed()) continue;
+          ipc::ThrowErrno(deadline.passed()
                               ? "msgsnd after the transfer deadline removed "
                                 "the queue"
                               : "msgsnd during the transfer (a failed receive "
@@ -2232,12 +2191,13 @@ TransferResult TransferThroughQueue(std::span<const std::byte> data,
 // closes the write end after the last chunk: a receiver that dies makes the
 // next write fail EPIPE, and a receiver short of data reads end of file. A
 // receiver that lives but is never woken (a lost pipe wake-up) would leave
-// the writer asleep in write(2): the same SIGALRM deadline (no queue to
-// remove, no SA_RESTART) interrupts that write, and the transfer fails.
+// the writer asleep in write(2): a ScopedAlarmDeadline (kit/alarm_deadline.h)
+// interrupts that write, and the transfer fails.
 TransferResult TransferThroughPipe(std::span<const std::byte> data,
                                    size_t capacity, size_t chunk) {
   const ScopedSignalIgnored no_sigpipe(SIGPIPE);
-  const ScopedQueueDeadline deadline(-1, kTransferDeadline);
+  ScopedAlarmDeadline deadline;
+  deadline.Arm(kTransferDeadline);
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
   if (capacity != 0) pipe.SetCapacity(capacity);
   std::vector<std::byte> in(pipe.Capacity());
@@ -2260,7 +2220,7 @@ TransferResult TransferThroughPipe(std::span<const std::byte> data,
         for (size_t done = 0; done < n;) {
           const ssize_t written =
               ::write(pipe.write_fd(), data.data() + offset + done, n - done);
-          if (g_deadline_passed) {
+          if (deadline.passed()) {
             throw std::runtime_error(
                 "the pipe transfer outlived its deadline: the receiver "
                 "stopped reading");
