@@ -3,7 +3,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
+#include <memory>
 #include <new>
+#include <vector>
+
+#include "gtest/gtest.h"
 
 namespace {
 // Every heap allocation this binary makes (see the replacement below).
@@ -39,5 +43,16 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
 namespace ipcproof::unit {
 
 long AllocationCount() { return g_allocations.load(std::memory_order_relaxed); }
+
+// Linked into every binary that counts (alwayslink), so each proves that
+// its counter works: without this, a counter that saw nothing would pass
+// every "allocates nothing" test.
+TEST(CountingNewTest, TheCounterSeesEveryAllocation) {
+  std::vector<std::unique_ptr<std::byte[]>> kept;
+  kept.reserve(3);
+  const long counted = AllocationsIn(
+      3, [&] { kept.push_back(std::make_unique<std::byte[]>(100)); });
+  EXPECT_EQ(counted, 3);
+}
 
 }  // namespace ipcproof::unit
