@@ -24,14 +24,23 @@ IpcNamespaceResult EnterPrivateIpcNamespace() {
   }
   const int ipc_errno = errno;
   // Without CAP_SYS_ADMIN, a new user namespace grants it for a new IPC
-  // namespace owned by that user namespace. Map our ids to root inside so the
-  // namespace's /proc/sys/kernel/msg* files (owned by its root) are writable.
+  // namespace owned by that user namespace.
+  IpcNamespaceResult result = EnterPrivateUserAndIpcNamespace();
+  if (!result.entry) {
+    result.failure =
+        Describe("unshare(CLONE_NEWIPC)", ipc_errno) + "; " + result.failure;
+  }
+  return result;
+}
+
+IpcNamespaceResult EnterPrivateUserAndIpcNamespace() {
+  // Map our ids to root inside, so the IPC namespace's /proc/sys/kernel/msg*
+  // and fs/mqueue/* files (owned by its root) are writable.
   const uid_t uid = ::geteuid();
   const gid_t gid = ::getegid();
   if (::unshare(CLONE_NEWUSER | CLONE_NEWIPC) != 0) {
     return {std::nullopt,
-            Describe("unshare(CLONE_NEWIPC)", ipc_errno) + "; " +
-                Describe("unshare(CLONE_NEWUSER|CLONE_NEWIPC)", errno)};
+            Describe("unshare(CLONE_NEWUSER|CLONE_NEWIPC)", errno)};
   }
   try {
     WriteProcFile("/proc/self/setgroups", "deny");

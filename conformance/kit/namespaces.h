@@ -33,6 +33,16 @@ struct IpcNamespaceResult {
 };
 IpcNamespaceResult EnterPrivateIpcNamespace();
 
+// Moves the calling process into a new user namespace (mapping its uid and
+// gid to root there) and a new IPC namespace owned by it, whatever the
+// privilege. For tests that need per-user counts of their own: the kernel
+// charges RLIMIT_MSGQUEUE bytes to the ucounts of (user namespace, uid)
+// and compares the count at the caller's own level with its rlimit
+// (mqueue_get_inode, inc_rlimit_ucounts), so in a fresh user namespace no
+// other process of the same uid (another test running in parallel) uses
+// up the test's budget. Same threading rule and result as above.
+IpcNamespaceResult EnterPrivateUserAndIpcNamespace();
+
 }  // namespace ipcproof
 
 // In SetUp or a test body: enter a private IPC namespace, or skip the test
@@ -44,6 +54,18 @@ IpcNamespaceResult EnterPrivateIpcNamespace();
     if (!ipcproof_ns.entry) {                                              \
       SKIP_UNVERIFIED("no private IPC namespace: " + ipcproof_ns.failure); \
     }                                                                      \
+  } while (0)
+
+// The same for a private user and IPC namespace.
+#define ENTER_PRIVATE_USER_AND_IPC_NAMESPACE_OR_SKIP()                      \
+  do {                                                                      \
+    const ::ipcproof::IpcNamespaceResult ipcproof_ns =                      \
+        ::ipcproof::EnterPrivateUserAndIpcNamespace();                      \
+    if (!ipcproof_ns.entry || !ipcproof_ns.failure.empty()) {               \
+      SKIP_UNVERIFIED("no private user and IPC namespace: " +               \
+                      (ipcproof_ns.failure.empty() ? std::string("?")       \
+                                                   : ipcproof_ns.failure)); \
+    }                                                                       \
   } while (0)
 
 #endif  // CONFORMANCE_KIT_NAMESPACES_H_

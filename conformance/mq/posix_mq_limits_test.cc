@@ -304,6 +304,9 @@ rlim_t LowerMsgqueueRlimit(rlim_t bytes) {
 // message, the hard ceiling, under the default 819200-byte limit.
 TEST_F(PosixMqTest, QueueLargerThanRlimitMsgqueueFailsEmfile) {
   CLAIM("mq.size-limited", "mq.beyond.posix-rlimit");
+  // The budget is per (user namespace, uid): in a fresh user namespace no
+  // other process of this uid (a test running in parallel) spends it.
+  ENTER_PRIVATE_USER_AND_IPC_NAMESPACE_OR_SKIP();
   const rlimit limit = MsgqueueRlimit();
   RecordMeasurement("rlimit_msgqueue_soft",
                     static_cast<int64_t>(limit.rlim_cur));
@@ -336,6 +339,9 @@ TEST_F(PosixMqTest, QueueLargerThanRlimitMsgqueueFailsEmfile) {
 // room again.
 TEST_F(PosixMqTest, RlimitMsgqueueChargesAQueueUntilItIsDestroyed) {
   CLAIM("mq.beyond.posix-rlimit", "mq.beyond.posix-unlink");
+  // The budget is per (user namespace, uid): in a fresh user namespace no
+  // other process of this uid (a test running in parallel) spends it.
+  ENTER_PRIVATE_USER_AND_IPC_NAMESPACE_OR_SKIP();
   const long budget = static_cast<long>(LowerMsgqueueRlimit(64 << 10));
   ASSERT_GE(budget, 2 * kMinMsgsizeMax) << "the hard limit is tiny";
   WRITE_SYSCTL_OR_SKIP("fs/mqueue/msgsize_max",
@@ -667,12 +673,18 @@ TEST_F(PosixMqTest, BulkTransferThroughputAgainstAPipe) {
   RecordMeasurement("pipe.capacity", ipc::Pipe::Create().Capacity());
 
   // Per getrlimit(2) a queue costs maxmsg * (msgsize + overhead); a margin
-  // of 512 bytes per message covers the overhead.
+  // of 512 bytes per message covers the overhead. Two messages deep (the
+  // 128 KiB the System V suite's raised queue holds): RLIMIT_MSGQUEUE is
+  // spent per user, and a deeper queue (10 x 64 KiB is 80 % of the default
+  // 819200 bytes) would leave another test of this uid running in parallel
+  // without room for its own queues (EMFILE).
+  constexpr long kRaisedDepth = 2;
   const long per_message = kRaisedMsgsize + 512;
-  const long depth = std::min<long>(
-      sysctls.msg_max, limit.rlim_cur == RLIM_INFINITY
-                           ? sysctls.msg_max
-                           : static_cast<long>(limit.rlim_cur) / per_message);
+  const long depth =
+      std::min<long>({kRaisedDepth, sysctls.msg_max,
+                      limit.rlim_cur == RLIM_INFINITY
+                          ? kRaisedDepth
+                          : static_cast<long>(limit.rlim_cur) / per_message});
   if (depth < 1) {
     RecordMeasurement("queue_raised",
                       std::string_view("not measured: RLIMIT_MSGQUEUE "

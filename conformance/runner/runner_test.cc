@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/msg.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -385,6 +386,33 @@ TEST(SupervisorTest, TheNextRunRemovesTheDirectoryOfAKilledSupervisorOnly) {
   (void)FinishFixture(std::move(live));
   const FixtureRun last = RunFixture({"--gtest_filter=Fixture.Passes"}, env);
   EXPECT_TRUE(last.status.ExitedWith(0)) << last.console;
+  EXPECT_THAT(RunnerDirsIn(base.path()), ::testing::IsEmpty());
+}
+
+// Runners that start together (Bazel starts several test binaries at once)
+// each clean up after dead runners first: one's scan could find another's
+// directory made but not yet locked, take it for a dead runner's and remove
+// it, failing the new owner's first test ("no directory for the test").
+// Making a directory and that scan both hold flock(LOCK_EX) on the base
+// directory: with the base locked here, a starting runner is proven (from
+// /proc) to wait in flock, and runs its test once the lock is released.
+TEST(SupervisorTest, MakingATestDirectoryWaitsForTheBaseDirectoryLock) {
+  const ScopedDirectory base(UniqueTempPath("base"), 0755);
+  const std::vector<std::string> env = {"IPCPROOF_TMPDIR=" + base.path()};
+  const ipc::UniqueFd base_fd(
+      ::open(base.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(base_fd) << ErrnoName(errno);
+  ASSERT_THAT(::flock(base_fd.get(), LOCK_EX), SyscallSucceeds());
+  StartedFixture runner = StartFixture({"--gtest_filter=Fixture.Passes"}, env);
+  // It polls with LOCK_NB between pauses: it is seen either in flock or in
+  // the pause, and has made no directory yet.
+  ASSERT_TRUE(
+      WaitUntilBlockedIn(runner.supervisor.pid(), runner.supervisor.pid(),
+                         {SYS_flock, SYS_nanosleep, SYS_clock_nanosleep}));
+  EXPECT_THAT(RunnerDirsIn(base.path()), ::testing::IsEmpty());
+  ASSERT_THAT(::flock(base_fd.get(), LOCK_UN), SyscallSucceeds());
+  const FixtureRun run = FinishFixture(std::move(runner));
+  EXPECT_TRUE(run.status.ExitedWith(0)) << run.console;
   EXPECT_THAT(RunnerDirsIn(base.path()), ::testing::IsEmpty());
 }
 

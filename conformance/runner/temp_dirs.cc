@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -66,12 +67,41 @@ ipc::UniqueFd OpenDirectory(const std::string& path) {
       ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 }
 
+// flock(LOCK_EX) on a base directory for the life of the object: making a
+// directory (mkdtemp, then locking it) and removing dead runners' ones both
+// hold it, so a run that starts while another makes its directory never sees
+// that directory unlocked and takes it for a dead runner's. A base that
+// cannot be opened or locked (a file system without flock) goes unlocked:
+// then only the retries in Create stand between the two.
+class ScopedBaseLock {
+ public:
+  explicit ScopedBaseLock(const std::string& base) : fd_(OpenDirectory(base)) {
+    if (!fd_) return;
+    // Held for microseconds by other runs; bounded all the same, so a
+    // stranger holding a lock on /tmp cannot hang the run (after 10 s it
+    // goes on unlocked, relying on Create's retries).
+    for (int tries = 0; tries < 10000; ++tries) {
+      if (::flock(fd_.get(), LOCK_EX | LOCK_NB) == 0) return;
+      if (errno != EWOULDBLOCK && errno != EINTR) return;
+      const timespec pause{0, 1000000};  // paces the retry; decides nothing
+      ::nanosleep(&pause, nullptr);
+    }
+  }
+  // The lock goes with the descriptor.
+
+ private:
+  ipc::UniqueFd fd_;
+};
+
 }  // namespace
 
 std::optional<LockedTempDir> LockedTempDir::Create(std::string& error) {
   for (const std::string& base : BaseDirs()) {
+    const ScopedBaseLock serialised(base);
     // A run cleaning up after a dead runner may lock a directory between its
-    // mkdtemp and our flock, and remove it: then make another.
+    // mkdtemp and our flock, and remove it: then make another. Each retry
+    // needs another run's scan to land in that window again, so a few
+    // attempts are plenty; the bound keeps a broken flock from looping.
     for (int attempt = 0; attempt < 8; ++attempt) {
       std::string dir = base + "/" + kPrefix + "XXXXXX";
       if (::mkdtemp(dir.data()) == nullptr) {
@@ -80,6 +110,9 @@ std::optional<LockedTempDir> LockedTempDir::Create(std::string& error) {
       }
       ipc::UniqueFd lock = OpenDirectory(dir);
       if (!lock) {
+        // ENOENT: a run cleaning up took it for a dead runner's between our
+        // mkdtemp and this open (it was not locked yet), and removed it.
+        if (errno == ENOENT) continue;
         error += "open(" + dir + "): " + std::strerror(errno) + "; ";
         ::rmdir(dir.c_str());
         break;
@@ -133,6 +166,7 @@ std::string LockedTempDir::ListEntries() const {
 std::vector<std::string> RemoveDirectoriesOfDeadRunners() {
   std::vector<std::string> removed;
   for (const std::string& base : BaseDirs()) {
+    const ScopedBaseLock serialised(base);
     DIR* d = ::opendir(base.c_str());
     if (d == nullptr) continue;
     std::vector<std::string> candidates;

@@ -17,7 +17,9 @@
 // run, before its first test, removes every such directory whose lock it can
 // take: the owner is gone, whatever its pid was (a pid in the name would not
 // say so: pids are reused). A live runner's directory stays locked and
-// untouched.
+// untouched. Making a directory and that clean-up both hold flock(LOCK_EX)
+// on the base directory, so a run starting while another is between its
+// mkdtemp and its lock never takes the new directory for a dead runner's.
 #ifndef CONFORMANCE_RUNNER_TEMP_DIRS_H_
 #define CONFORMANCE_RUNNER_TEMP_DIRS_H_
 
