@@ -1,4 +1,4 @@
-// Claim tagging: a test names the claim ids of docs/claims.tsv it decides,
+// Claim tagging: a test names the claim ids of docs/claims.json it decides,
 // and the figures it measured, and both land in the test's XML result as
 // properties, so tools/ can join results to claims without reading source.
 //

@@ -1,4 +1,4 @@
-// POSIX message queues, the messages themselves (docs/claims.tsv, mq.*):
+// POSIX message queues, the messages themselves (docs/claims.json, mq.*):
 // boundaries, order and priorities, sizes, who blocks and who is woken, the
 // kernel's order of argument checks, signals, and a many-to-many run. The
 // limits are in posix_mq_limits_test.cc, names, descriptors and permissions

@@ -1,4 +1,4 @@
-// POSIX message queues, names, descriptors and permissions (docs/claims.tsv,
+// POSIX message queues, names, descriptors and permissions (docs/claims.json,
 // mq.not-immediate and mq.beyond.*): kernel persistence and mq_unlink, the
 // queue descriptor as a file descriptor (close-on-exec, fork, the status line
 // read(2) gives, mq_setattr), the creation mode and who may open or unlink a

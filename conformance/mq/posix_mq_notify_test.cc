@@ -1,4 +1,4 @@
-// POSIX message queues, being told of a message (docs/claims.tsv,
+// POSIX message queues, being told of a message (docs/claims.json,
 // mq.beyond.posix-notify*, mq.beyond.posix-poll): mq_notify(3) in each of
 // its forms, and poll / epoll / select on a queue descriptor.
 //

@@ -1,5 +1,5 @@
 // A bounded many-senders-many-receivers run over one System V message
-// queue (the mq.* claims of docs/claims.tsv; LTP's msgstress01-04 and
+// queue (the mq.* claims of docs/claims.json; LTP's msgstress01-04 and
 // msgctl08-11, gVisor's MsgqueueTest.MsgOpGeneral; map in
 // docs/peers/sysv_msg.md), and what a kill in the middle of one leaves.
 //

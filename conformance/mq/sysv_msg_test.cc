@@ -1,4 +1,4 @@
-// System V message queues (the mq.* claims of docs/claims.tsv): what the
+// System V message queues (the mq.* claims of docs/claims.json): what the
 // note says about message queues, decided on the running kernel for
 // msgget(2), msgsnd(2) / msgrcv(2) (man 2 msgop) and msgctl(2), and the
 // branches of ipc/msg.c (Linux 6.12) that decide each documented behaviour:

@@ -1,5 +1,5 @@
 // FIFOs (named pipes): what the note says about "命名管道", decided on the
-// running kernel (claims fifo.* in docs/claims.tsv).
+// running kernel (claims fifo.* in docs/claims.json).
 //
 // The I/O semantics a FIFO shares with an anonymous pipe (blocking reads and
 // writes, EOF, EPIPE, PIPE_BUF atomicity) are tested once for both kinds by

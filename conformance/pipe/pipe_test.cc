@@ -1,4 +1,4 @@
-// Pipes (section 1 of docs/claims.tsv): what the note says about anonymous
+// Pipes (section 1 of docs/claims.json): what the note says about anonymous
 // pipes, decided on the running kernel, and the documented semantics beyond
 // it, down to the branches of fs/pipe.c that decide them.
 //

@@ -223,6 +223,9 @@ TEST(SupervisorTest, MergesPassFailAndSkipIntoOneXml) {
   const std::string failed = TestCaseXml(run.xml, "FailsAnExpectation");
   EXPECT_THAT(failed,
               AllOf(HasSubstr("<failure"), HasSubstr("deliberate failure")));
+  EXPECT_THAT(failed, HasSubstr("<property name=\"failure_kind\" "
+                                "value=\"assertion\"/>"));
+  EXPECT_THAT(passed, Not(HasSubstr("failure_kind")));
 
   const std::string skipped = TestCaseXml(run.xml, "Skips");
   EXPECT_THAT(skipped, HasSubstr("result=\"skipped\""));
@@ -249,6 +252,8 @@ TEST(SupervisorTest, WatchdogEndsAHungTestNamesItsSyscallAndGoesOn) {
   EXPECT_THAT(hung, HasSubstr("pipe_read]"));
   EXPECT_THAT(hung, HasSubstr("harness.fixture-hangs"))
       << "claims declared before the hang must survive it";
+  EXPECT_THAT(hung,
+              HasSubstr("<property name=\"failure_kind\" value=\"timeout\"/>"));
   // The test after the hung one still ran, and passed.
   EXPECT_THAT(TestCaseXml(run.xml, "Passes"), Not(HasSubstr("<failure")));
   EXPECT_THAT(run.console, HasSubstr("[       OK ] Fixture.Passes"));
@@ -265,6 +270,8 @@ TEST(SupervisorTest, ReportsACrashWithItsSignalAndKeepsEarlierProperties) {
   EXPECT_THAT(crashed, HasSubstr("before the test finished"));
   EXPECT_THAT(crashed, HasSubstr("value=\"harness.fixture-crashes\""));
   EXPECT_THAT(crashed, HasSubstr("name=\"measured.before_crash\""));
+  EXPECT_THAT(crashed,
+              HasSubstr("<property name=\"failure_kind\" value=\"crash\"/>"));
 }
 
 TEST(SupervisorTest, KillsAndReportsAProcessTheTestLeftBehind) {

@@ -21,6 +21,7 @@
 #include "conformance/runner/temp_dirs.h"
 #include "conformance/runner/test_record_reader.h"
 #include "conformance/runner/wire.h"
+#include "conformance/runner/xml_properties.h"
 #include "ipc/child_process.h"
 #include "ipc/unique_fd.h"
 
@@ -256,9 +257,11 @@ void Judge(const TestRecordReader& reader, const Findings& found,
            Outcome& outcome) {
   const bool timed_out = !found.watchdog_report.empty();
   const int status = found.wait_status;
+  bool crashed = false;
   if (timed_out) {
     outcome.failures.push_back(found.watchdog_report);
   } else if (!reader.ended()) {
+    crashed = true;
     outcome.failures.push_back(
         "the test process " + ipc::WaitStatus(status).ToString() +
         " before the test finished" +
@@ -267,6 +270,7 @@ void Judge(const TestRecordReader& reader, const Findings& found,
     outcome.seconds = reader.ended_seconds();
     if (!(WIFEXITED(status) &&
           (WEXITSTATUS(status) == 0 || reader.ended_status() == "failed"))) {
+      crashed = true;
       outcome.failures.push_back("the test process " +
                                  ipc::WaitStatus(status).ToString() +
                                  " after the test ended");
@@ -284,6 +288,10 @@ void Judge(const TestRecordReader& reader, const Findings& found,
   }
   if (!outcome.failures.empty() || reader.ended_status() == "failed") {
     outcome.status = Outcome::Status::kFailed;
+    outcome.SetProperty(xml_property::kFailureKind,
+                        timed_out ? xml_property::kFailureTimeout
+                        : crashed ? xml_property::kFailureCrash
+                                  : xml_property::kFailureAssertion);
   } else if (reader.ended_status() == "skipped") {
     outcome.status = Outcome::Status::kSkipped;
   } else {

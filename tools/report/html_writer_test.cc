@@ -1,0 +1,156 @@
+#include <functional>
+#include <set>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tools/report/report_test_util.h"
+#include "tools/report/report_writers.h"
+#include "tools/report/sample_report.h"
+#include "tools/report/text_escape.h"
+
+namespace ipcproof::verify {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::SampleReport;
+
+class HtmlWriterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    report_ = new Report(SampleReport());
+    html_ = new std::string(WriteHtml(*report_));
+  }
+  static Report* report_;
+  static std::string* html_;
+};
+Report* HtmlWriterTest::report_ = nullptr;
+std::string* HtmlWriterTest::html_ = nullptr;
+
+void Walk(pugi::xml_node node,
+          const std::function<void(pugi::xml_node)>& visit) {
+  for (pugi::xml_node child : node.children()) {
+    if (child.type() != pugi::node_element) continue;
+    visit(child);
+    Walk(child, visit);
+  }
+}
+
+TEST_F(HtmlWriterTest, EveryClaimHasItsSectionWithAreaAndVerdict) {
+  pugi::xml_document page = testing::ParseHtml(*html_);
+  for (const ClaimReport& claim : report_->claims) {
+    const std::string id = "claim-" + claim.claim.id;
+    const pugi::xml_node section = page.find_node([&](pugi::xml_node node) {
+      return std::string_view(node.attribute("id").value()) == id;
+    });
+    ASSERT_TRUE(section) << id;
+    EXPECT_STREQ(section.name(), "section");
+    EXPECT_EQ(section.attribute("data-area").value(), claim.claim.area);
+    EXPECT_EQ(section.attribute("data-verdict").value(),
+              std::string(VerdictKey(claim.verdict)));
+  }
+}
+
+TEST_F(HtmlWriterTest, IdsAreUniqueAndEveryLinkStaysOnThePage) {
+  pugi::xml_document page = testing::ParseHtml(*html_);
+  std::set<std::string> ids;
+  Walk(page, [&](pugi::xml_node node) {
+    if (node.attribute("id")) {
+      EXPECT_TRUE(ids.insert(node.attribute("id").value()).second)
+          << "duplicate id " << node.attribute("id").value();
+    }
+  });
+  int links = 0;
+  Walk(page, [&](pugi::xml_node node) {
+    for (pugi::xml_attribute attribute : node.attributes()) {
+      const std::string name = attribute.name();
+      EXPECT_NE(name, "src") << "nothing is loaded from elsewhere";
+      EXPECT_FALSE(name.starts_with("on")) << "no inline handler: " << name;
+      if (name == "href") {
+        ++links;
+        const std::string href = attribute.value();
+        ASSERT_TRUE(href.starts_with("#")) << href;
+        EXPECT_TRUE(ids.contains(href.substr(1))) << "dangling link " << href;
+      }
+    }
+  });
+  EXPECT_EQ(links, static_cast<int>(report_->claims.size()));
+}
+
+TEST_F(HtmlWriterTest, NoteWordsAreMarkedChinese) {
+  pugi::xml_document page = testing::ParseHtml(*html_);
+  for (const ClaimReport& claim : report_->claims) {
+    if (claim.claim.beyond_note) continue;
+    const pugi::xml_node section = page.find_node([&](pugi::xml_node node) {
+      return std::string_view(node.attribute("id").value()) ==
+             "claim-" + claim.claim.id;
+    });
+    const pugi::xml_node quote = section.find_node([](pugi::xml_node node) {
+      return std::string_view(node.name()) == "p" &&
+             std::string_view(node.attribute("lang").value()) == "zh";
+    });
+    ASSERT_TRUE(quote) << claim.claim.id;
+    EXPECT_EQ(testing::TextOf(quote), CleanText(claim.claim.note_quote));
+  }
+}
+
+TEST_F(HtmlWriterTest, MessagesAreTextNeverMarkup) {
+  pugi::xml_document page = testing::ParseHtml(*html_);
+  int scripts = 0;
+  int pres_with_message = 0;
+  const std::string message = TrimMessage(testing::kHostileMessage);
+  Walk(page, [&](pugi::xml_node node) {
+    const std::string name = node.name();
+    scripts += name == "script";
+    EXPECT_NE(name, "b");
+    EXPECT_NE(name, "i");
+    if (name == "pre" && testing::TextOf(node) == message) ++pres_with_message;
+  });
+  EXPECT_EQ(scripts, 1) << "only the page's own script";
+  EXPECT_GT(pres_with_message, 0);
+  EXPECT_THAT(*html_, HasSubstr("&lt;script&gt;alert(&quot;x&quot;)"));
+}
+
+TEST_F(HtmlWriterTest, NothingPointsOffThePage) {
+  EXPECT_THAT(*html_, Not(HasSubstr("http:")));
+  EXPECT_THAT(*html_, Not(HasSubstr("https:")));
+  EXPECT_THAT(*html_, Not(HasSubstr("url(")));
+  EXPECT_THAT(*html_, Not(HasSubstr("@import")));
+  for (const std::string& code : testing::ScriptsAndStyles(*html_)) {
+    EXPECT_THAT(code, Not(HasSubstr("//")));
+  }
+}
+
+TEST_F(HtmlWriterTest, FilterOffersEveryAreaAndVerdictAndStartsHidden) {
+  pugi::xml_document page = testing::ParseHtml(*html_);
+  const pugi::xml_node form = page.find_node([](pugi::xml_node node) {
+    return std::string_view(node.attribute("id").value()) == "filter";
+  });
+  ASSERT_TRUE(form);
+  EXPECT_TRUE(form.attribute("hidden")) << "shown only when the script runs";
+  std::set<std::string> options;
+  Walk(form, [&](pugi::xml_node node) {
+    if (std::string_view(node.name()) == "option") {
+      options.insert(node.attribute("value").value());
+    }
+  });
+  for (const claims::Area& area : report_->areas) {
+    EXPECT_TRUE(options.contains(area.id)) << area.id;
+  }
+  for (Verdict verdict : AllVerdicts()) {
+    EXPECT_TRUE(options.contains(std::string(VerdictKey(verdict))));
+  }
+}
+
+TEST_F(HtmlWriterTest, FiguresAreATable) {
+  pugi::xml_document page = testing::ParseHtml(*html_);
+  const pugi::xml_node table = page.find_node([](pugi::xml_node node) {
+    return std::string_view(node.attribute("class").value()) == "figures";
+  });
+  ASSERT_TRUE(table);
+  EXPECT_THAT(testing::TextOf(table), HasSubstr("sample.ratio0.21"));
+}
+
+}  // namespace
+}  // namespace ipcproof::verify

@@ -1,0 +1,167 @@
+// report.json: the whole Report for machines. docs/report-schema.md is the
+// schema; bump kSchemaVersion there and here when a field changes meaning or
+// goes away (adding an optional field keeps the version).
+#include <string>
+
+#include "nlohmann/json.hpp"
+#include "tools/report/report_writers.h"
+#include "tools/report/text_escape.h"
+
+namespace ipcproof::verify {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+using nlohmann::ordered_json;
+
+// Foreign text (test output) may hold any bytes; JSON strings must be UTF-8.
+std::string Text(std::string_view text) { return CleanText(text); }
+
+ordered_json Strings(const std::vector<std::string>& items) {
+  ordered_json list = ordered_json::array();
+  for (const std::string& item : items) list.push_back(Text(item));
+  return list;
+}
+
+ordered_json Pairs(
+    const std::vector<std::pair<std::string, std::string>>& pairs) {
+  ordered_json list = ordered_json::array();
+  for (const auto& [name, value] : pairs) {
+    list.push_back({{"name", Text(name)}, {"value", Text(value)}});
+  }
+  return list;
+}
+
+ordered_json AttemptJson(const Attempt& attempt) {
+  ordered_json json = {{"status", TestStatusName(attempt.status)}};
+  if (attempt.failure_kind != FailureKind::kNone) {
+    json["failure_kind"] = FailureKindName(attempt.failure_kind);
+  }
+  json["messages"] = Strings(attempt.messages);
+  json["seconds"] = attempt.seconds;
+  return json;
+}
+
+ordered_json RunJson(const RunInfo& run) {
+  return {{"kernel_release", Text(run.kernel_release)},
+          {"kernel_version", Text(run.kernel_version)},
+          {"machine", Text(run.machine)},
+          {"hostname", Text(run.hostname)},
+          {"started_utc", Text(run.started_utc)},
+          {"wall_seconds", run.wall_seconds},
+          {"command_line", Text(run.command_line)},
+          {"verify_version", Text(run.verify_version)},
+          {"selection", Strings(run.selection)},
+          {"strict", run.strict},
+          {"binaries", Strings(run.binaries)}};
+}
+
+ordered_json HealthJson(const KernelHealth& health) {
+  ordered_json json = {{"tainted_before", Text(health.tainted_before)},
+                       {"tainted_after", Text(health.tainted_after)},
+                       {"taint_changed", health.TaintChanged()},
+                       {"warnings", Strings(health.warnings)},
+                       {"warned", health.Warned()}};
+  if (!health.log_unreadable.empty()) {
+    json["log_unreadable"] = Text(health.log_unreadable);
+  }
+  return json;
+}
+
+// Keys as docs/claims.json spells them, so a rule reads the same in both.
+ordered_json RuleJson(const claims::MeasuredRule& rule) {
+  return {{"text", Text(rule.text)},
+          {"figure", Text(rule.figure)},
+          {"aggregate", Text(rule.aggregate)},
+          {"op", Text(rule.op)},
+          {"threshold", rule.threshold},
+          {"then", Text(rule.verdict_if_true)},
+          {"else", Text(rule.verdict_if_false)}};
+}
+
+ordered_json ClaimJson(const ClaimReport& report) {
+  const claims::Claim& c = report.claim;
+  ordered_json json = {
+      {"id", c.id}, {"area", c.area}, {"beyond_note", c.beyond_note}};
+  if (!c.beyond_note) {
+    json["note"] = {{"quote", Text(c.note_quote)},
+                    {"section", Text(c.note_section)}};
+  }
+  json["meaning"] = Text(c.meaning);
+  json["semantics"] = Text(c.semantics);
+  json["references"] = Strings(c.references);
+  json["predicted"] = claims::PredictedName(c.predicted);
+  json["folder"] = Text(c.folder);
+  if (!c.not_checkable.empty()) json["not_checkable"] = Text(c.not_checkable);
+  if (c.rule) json["rule"] = RuleJson(*c.rule);
+  json["verdict"] = VerdictKey(report.verdict);
+  json["verdict_name"] = VerdictName(report.verdict);
+  json["earned"] = IsEarned(report.verdict);
+  json["explanation"] = Text(report.explanation);
+  json["tests"] = report.tests;
+  ordered_json figures = ordered_json::array();
+  for (const Figure& figure : report.figures) {
+    figures.push_back({{"name", Text(figure.name)},
+                       {"value", Text(figure.value)},
+                       {"test", Text(figure.test)}});
+  }
+  json["figures"] = figures;
+  if (!report.rule_outcome.empty()) {
+    json["rule_outcome"] = Text(report.rule_outcome);
+  }
+  if (!report.expected_deviation_reason.empty()) {
+    json["expected_deviation_reason"] = Text(report.expected_deviation_reason);
+  }
+  return json;
+}
+
+ordered_json TestJson(const TestResult& test) {
+  ordered_json json = {{"binary", Text(test.binary)},
+                       {"suite", Text(test.suite)},
+                       {"name", Text(test.name)},
+                       {"full_name", Text(test.full_name)}};
+  if (!test.declared_at.empty()) json["declared_at"] = Text(test.declared_at);
+  json["claims"] = Strings(test.claims);
+  json["first"] = AttemptJson(test.first);
+  if (test.rerun) json["rerun"] = AttemptJson(*test.rerun);
+  json["measured"] = Pairs(test.measured);
+  if (!test.unverified.empty()) json["unverified"] = Text(test.unverified);
+  json["properties"] = Pairs(test.properties);
+  return json;
+}
+
+}  // namespace
+
+std::string WriteJson(const Report& report) {
+  ordered_json json = {{"schema", "ipcproof-report"},
+                       {"version", kSchemaVersion}};
+  json["run"] = RunJson(report.run);
+  json["note"] = {{"title", Text(report.note_title)}};
+  ordered_json areas = ordered_json::array();
+  for (const claims::Area& area : report.areas) {
+    areas.push_back({{"id", Text(area.id)}, {"title", Text(area.title)}});
+  }
+  json["areas"] = areas;
+  json["health"] = HealthJson(report.health);
+  ordered_json counts = ordered_json::object();
+  for (Verdict verdict : AllVerdicts()) {
+    counts[std::string(VerdictKey(verdict))] = report.Count(verdict);
+  }
+  counts["total"] = report.claims.size();
+  json["counts"] = counts;
+  json["deviates"] = report.AnyDeviation();
+  ordered_json claims = ordered_json::array();
+  for (const ClaimReport& claim : report.claims) {
+    claims.push_back(ClaimJson(claim));
+  }
+  json["claims"] = claims;
+  ordered_json tests = ordered_json::array();
+  for (const TestResult& test : report.tests) tests.push_back(TestJson(test));
+  json["tests"] = tests;
+  // Every string went through CleanText; `replace` is the last guard, so a
+  // byte that slipped through costs one U+FFFD, never the report.
+  return json.dump(2, ' ', false, ordered_json::error_handler_t::replace) +
+         "\n";
+}
+
+}  // namespace ipcproof::verify

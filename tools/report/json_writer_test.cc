@@ -1,0 +1,116 @@
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tools/report/report_writers.h"
+#include "tools/report/sample_report.h"
+#include "tools/report/text_escape.h"
+
+namespace ipcproof::verify {
+namespace {
+
+using nlohmann::json;
+using testing::SampleReport;
+
+class JsonWriterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    report_ = new Report(SampleReport());
+    json_ = new json(json::parse(WriteJson(*report_)));
+  }
+  static Report* report_;
+  static json* json_;
+};
+Report* JsonWriterTest::report_ = nullptr;
+json* JsonWriterTest::json_ = nullptr;
+
+TEST_F(JsonWriterTest, IsVersionedAndHasEveryTopLevelPart) {
+  EXPECT_EQ((*json_)["schema"], "ipcproof-report");
+  EXPECT_EQ((*json_)["version"], 1);
+  for (const char* key : {"run", "note", "areas", "health", "counts",
+                          "deviates", "claims", "tests"}) {
+    EXPECT_TRUE(json_->contains(key)) << key;
+  }
+  EXPECT_EQ((*json_)["run"]["kernel_release"], report_->run.kernel_release);
+  EXPECT_EQ((*json_)["run"]["wall_seconds"], report_->run.wall_seconds);
+  EXPECT_EQ((*json_)["health"]["taint_changed"], true);
+  EXPECT_FALSE((*json_)["health"].contains("log_unreadable"));
+  EXPECT_EQ((*json_)["deviates"], true);
+}
+
+TEST_F(JsonWriterTest, EveryClaimWithItsVerdictKeyInOrder) {
+  const json& claims = (*json_)["claims"];
+  ASSERT_EQ(claims.size(), report_->claims.size());
+  for (size_t i = 0; i < claims.size(); ++i) {
+    const ClaimReport& claim = report_->claims[i];
+    EXPECT_EQ(claims[i]["id"], claim.claim.id);
+    EXPECT_EQ(claims[i]["verdict"], std::string(VerdictKey(claim.verdict)));
+    EXPECT_EQ(claims[i]["earned"], IsEarned(claim.verdict));
+    EXPECT_EQ(claims[i]["tests"].get<std::vector<size_t>>(), claim.tests);
+    // Optional parts are absent, not empty, where they do not apply.
+    EXPECT_EQ(claims[i].contains("note"), !claim.claim.beyond_note);
+    EXPECT_EQ(claims[i].contains("rule"), claim.claim.rule.has_value());
+    if (claim.claim.rule) {
+      EXPECT_EQ(claims[i]["rule"]["then"], claim.claim.rule->verdict_if_true);
+      EXPECT_EQ(claims[i]["rule"]["threshold"], claim.claim.rule->threshold);
+    }
+    EXPECT_EQ(claims[i].contains("expected_deviation_reason"),
+              !claim.expected_deviation_reason.empty());
+  }
+}
+
+TEST_F(JsonWriterTest, CountsAddUpToTheClaims) {
+  const json& counts = (*json_)["counts"];
+  int sum = 0;
+  for (Verdict verdict : AllVerdicts()) {
+    const std::string key(VerdictKey(verdict));
+    ASSERT_TRUE(counts.contains(key)) << key;
+    EXPECT_EQ(counts[key], report_->Count(verdict));
+    sum += counts[key].get<int>();
+  }
+  EXPECT_EQ(counts["total"], sum);
+  EXPECT_EQ(sum, static_cast<int>(report_->claims.size()));
+}
+
+TEST_F(JsonWriterTest, TestsKeepMessagesWholeAndReruns) {
+  const json& tests = (*json_)["tests"];
+  ASSERT_EQ(tests.size(), report_->tests.size());
+  int reruns = 0;
+  for (size_t i = 0; i < tests.size(); ++i) {
+    const TestResult& test = report_->tests[i];
+    EXPECT_EQ(tests[i]["full_name"], test.full_name);
+    EXPECT_EQ(tests[i]["first"]["status"],
+              std::string(TestStatusName(test.first.status)));
+    EXPECT_EQ(tests[i].contains("rerun"), test.rerun.has_value());
+    if (test.rerun) {
+      ++reruns;
+      EXPECT_EQ(tests[i]["rerun"]["status"],
+                std::string(TestStatusName(test.rerun->status)));
+    }
+    if (test.first.status == TestStatus::kFailed) {
+      EXPECT_EQ(tests[i]["first"]["failure_kind"],
+                std::string(FailureKindName(test.first.failure_kind)));
+      // Untrimmed: machines get the whole message (made valid UTF-8).
+      EXPECT_EQ(tests[i]["first"]["messages"][0],
+                CleanText(testing::kHostileMessage));
+    } else {
+      EXPECT_FALSE(tests[i]["first"].contains("failure_kind"));
+    }
+  }
+  EXPECT_GT(reruns, 0);
+}
+
+TEST_F(JsonWriterTest, FiguresCarryTheirTest) {
+  for (const json& claim : (*json_)["claims"]) {
+    if (claim["figures"].empty()) continue;
+    EXPECT_EQ(claim["figures"][0]["name"], "sample.ratio");
+    EXPECT_EQ(claim["figures"][0]["value"], "0.21");
+    EXPECT_TRUE(claim.contains("rule_outcome"));
+    return;
+  }
+  FAIL() << "no claim with figures";
+}
+
+}  // namespace
+}  // namespace ipcproof::verify

@@ -1,0 +1,44 @@
+// verify's command line (CLI11): the options, their checks, and --help, which
+// reads like a man page (NAME, SYNOPSIS, DESCRIPTION, OPTIONS, VERDICTS,
+// EXIT STATUS, FILES, EXAMPLES). What needs the registry (claim ids, areas)
+// is checked later, by claim_selection.h.
+#ifndef TOOLS_VERIFY_COMMAND_LINE_H_
+#define TOOLS_VERIFY_COMMAND_LINE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ipcproof::verify {
+
+struct CommandLine {
+  std::string out = "ipcproof-report";
+  // Format names (report_writers.h AllFormats), each once, in AllFormats'
+  // order; all six unless --formats was given.
+  std::vector<std::string> formats;
+  std::vector<std::string> claims;  // ids or globs
+  std::vector<std::string> areas;
+  bool strict = false;
+  int timeout_seconds = 30;
+  std::optional<int> binary_timeout_seconds;
+  // Empty: the data root's file.
+  std::string registry;
+  std::string index;
+  std::string suite;
+  std::string expected_deviations;
+  std::string grading_config;
+  bool gradescope_per_test = false;
+  bool update_docs_report = false;
+  bool quiet = false;
+  // --help was asked for: print `help` and exit 0.
+  bool help = false;
+  std::string help_text;
+};
+
+// Throws UsageError with CLI11's message (an unknown option, a missing or
+// malformed value) or naming an unknown format.
+CommandLine ParseCommandLine(int argc, const char* const* argv);
+
+}  // namespace ipcproof::verify
+
+#endif  // TOOLS_VERIFY_COMMAND_LINE_H_

@@ -1,0 +1,101 @@
+#include "tools/verify/progress_display.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ipcproof::verify {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Captures what a display prints.
+class Captured {
+ public:
+  Captured() { file_ = ::open_memstream(&data_, &size_); }
+  ~Captured() {
+    std::fclose(file_);
+    std::free(data_);
+  }
+  std::FILE* file() { return file_; }
+  std::string text() {
+    std::fflush(file_);
+    return std::string(data_, size_);
+  }
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0;
+  std::FILE* file_;
+};
+
+BinaryProgress Fifo(int done, int failed) {
+  BinaryProgress progress;
+  progress.index = 2;
+  progress.total = 11;
+  progress.binary = "conformance/pipe/fifo_test";
+  progress.done = done;
+  progress.tests = 45;
+  progress.failed = failed;
+  return progress;
+}
+
+TEST(ProgressTextTest, SaysBinaryTestsAndFailures) {
+  EXPECT_EQ(ProgressText(Fifo(34, 1)),
+            "verify: [2/11] conformance/pipe/fifo_test: 34/45 tests, 1 failed");
+  BinaryProgress skipped = Fifo(45, 0);
+  skipped.skipped = 3;
+  EXPECT_THAT(ProgressText(skipped),
+              HasSubstr("45/45 tests, 0 failed, 3 skipped"));
+}
+
+TEST(ProgressDisplayTest, ALogGetsOneLinePerFailureAndPerBinary) {
+  Captured out;
+  {
+    ProgressDisplay display(out.file(), /*terminal=*/false, /*quiet=*/false);
+    display.Update(Fifo(1, 0));
+    display.Failure(Fifo(2, 1), "FifoTest.Opens");
+    display.Update(Fifo(2, 1));
+    display.Finished(Fifo(45, 1));
+  }
+  EXPECT_EQ(
+      out.text(),
+      "verify: [2/11] conformance/pipe/fifo_test: FAILED FifoTest.Opens\n"
+      "verify: [2/11] conformance/pipe/fifo_test: 45/45 tests, 1 failed\n");
+}
+
+TEST(ProgressDisplayTest, ATerminalLineIsRewrittenInPlaceAndLeftStanding) {
+  Captured out;
+  {
+    ProgressDisplay display(out.file(), /*terminal=*/true, /*quiet=*/false);
+    display.Update(Fifo(1, 0));
+    display.Update(Fifo(1, 0));  // unchanged: not drawn again
+    display.Failure(Fifo(2, 1), "FifoTest.Opens");
+    display.Finished(Fifo(45, 1));
+    display.Note("verify: [2/11] conformance/pipe/fifo_test: reran X: passed");
+  }
+  const std::string text = out.text();
+  EXPECT_EQ(text,
+            "\rverify: [2/11] conformance/pipe/fifo_test: 1/45 tests, 0 failed"
+            "\033[K"
+            "\rverify: [2/11] conformance/pipe/fifo_test: 45/45 tests, 1 failed"
+            "\033[K\n"
+            "verify: [2/11] conformance/pipe/fifo_test: reran X: passed\n");
+}
+
+TEST(ProgressDisplayTest, QuietPrintsNothing) {
+  Captured out;
+  {
+    ProgressDisplay display(out.file(), /*terminal=*/true, /*quiet=*/true);
+    display.Update(Fifo(1, 0));
+    display.Finished(Fifo(45, 0));
+    display.Note("x");
+  }
+  EXPECT_EQ(out.text(), "");
+}
+
+}  // namespace
+}  // namespace ipcproof::verify
