@@ -14,7 +14,9 @@
 // the library makes, with two exceptions, which call libc directly:
 //   - calls that cannot fail with what the wrapper passes and whose result
 //     is only a value: clock_gettime(CLOCK_REALTIME) in
-//     RealtimeDeadlineFromNow, getpid() in ChildProcess::Fork;
+//     RealtimeDeadlineFromNow, clock_gettime(CLOCK_MONOTONIC) in
+//     MonotonicDeadlineFromNow (posix_semaphore.cc), getpid() in
+//     ChildProcess::Fork;
 //   - calls a freshly forked child makes before its body runs (prctl,
 //     getppid, setpgid, _exit in ChildProcess::Fork): they must be
 //     async-signal-safe and direct, and a mocked fork never reaches them (it
@@ -33,6 +35,16 @@
 //                                             mq_getattr mq_setattr mq_send
 //                                             mq_timedsend mq_receive
 //                                             mq_timedreceive mq_notify
+//   ShmSyscalls      ipc/shm_syscalls.h       shmget shmat shmdt shmctl
+//                                             shm_open shm_unlink
+//                                             memfd_create ftruncate mmap
+//                                             munmap
+//   SemSyscalls      ipc/sem_syscalls.h       semget semop semtimedop semctl
+//                                             sem_init sem_destroy sem_open
+//                                             sem_close sem_unlink sem_wait
+//                                             sem_trywait sem_timedwait
+//                                             sem_clockwait sem_post
+//                                             sem_getvalue
 // A new mechanism (shared memory, semaphores, signals, sockets) adds its own
 // <mechanism>_syscalls.h the same way; a call it shares with another
 // (read(2) on a socket, close(2) of any descriptor) uses the seam that

@@ -3,11 +3,16 @@
 // the uid-switching helpers, the test pattern, the bounded fill, the
 // transfer statistics, the sysctl helpers' messages, and the deadlines that
 // keep a misbehaving kernel from hanging a test (reads, child exits, stops),
-// the child I/O and descriptor passing. A kit that
+// the child I/O and descriptor passing, the syscall counter and the
+// test-unique IPC names. A kit that
 // misreads a child's code or a matcher that passes a wrong errno would let
 // a conformance test report the wrong verdict; these catch that first.
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -18,8 +23,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -41,12 +49,16 @@
 #include "conformance/kit/errno_name.h"
 #include "conformance/kit/fd_passing.h"
 #include "conformance/kit/files.h"
+#include "conformance/kit/ipc_names.h"
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/memory.h"
 #include "conformance/kit/subreaper.h"
+#include "conformance/kit/syscall_counter.h"
 #include "conformance/kit/sysctl.h"
+#include "conformance/kit/test_control.h"
 #include "conformance/kit/transfer.h"
 #include "conformance/procfs/files.h"
+#include "conformance/procfs/task.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
@@ -1088,6 +1100,326 @@ TEST(ScopedChildSubreaperTest, AdoptsOrphansAndRestoresTheSetting) {
         << DescribeChildExit(WaitStatus(status));
   }
   EXPECT_EQ(ChildSubreaperSetting(), before);
+}
+
+// ===========================================================================
+// The syscall counter (kit/syscall_counter.h)
+//
+// A counter that drops or invents a call would let shm.no-kernel-buffer pass
+// on a kernel that copies through a syscall, or fail on one that does not.
+
+// Exactly the calls between the marks, in order, failed ones included; a
+// real prctl and a prctl with the mark's option but not its magic are calls
+// like any other, not marks; the calls before and after are not counted.
+TEST(SyscallCounterTest, CountsExactlyTheCallsBetweenTheMarks) {
+  const SyscallCount count = CountSyscallsBetweenMarks([] {
+    ::syscall(SYS_getppid);  // before the start mark
+    SyscallCountStartMark();
+    for (int i = 0; i < 5; ++i) ::syscall(SYS_getpid);
+    ::syscall(SYS_close, -1);
+    ::syscall(SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0, 0);
+    ::syscall(SYS_prctl, static_cast<long>(kSyscallCountMarkOption), 0UL,
+              kSyscallCountEndPhase, 0UL, 0UL);
+    SyscallCountEndMark();
+    ::syscall(SYS_getppid);  // after the end mark
+    return 7;
+  });
+  SKIP_UNLESS_SYSCALLS_COUNTED(count);
+  ASSERT_TRUE(count.ok()) << count.Describe();
+  EXPECT_TRUE(count.saw_start_mark);
+  EXPECT_TRUE(count.saw_end_mark);
+  const std::vector<long> expected = {SYS_getpid, SYS_getpid, SYS_getpid,
+                                      SYS_getpid, SYS_getpid, SYS_close,
+                                      SYS_prctl,  SYS_prctl};
+  EXPECT_EQ(count.syscalls, expected) << count.Describe();
+  EXPECT_EQ(count.CountOf(SYS_getpid), 5u);
+  EXPECT_EQ(count.CountOf(SYS_getppid), 0u);
+  EXPECT_EQ(count.Names().front(), "getpid");
+  EXPECT_THAT(count.Describe(),
+              StartsWith("8 system calls between the marks: getpid, getpid"));
+  ASSERT_TRUE(count.exit_status.has_value());
+  EXPECT_TRUE(count.exit_status->ExitedWith(7))
+      << count.exit_status->ToString();
+}
+
+TEST(SyscallCounterTest, NoCallBetweenTheMarksCountsZero) {
+  const SyscallCount count = CountSyscallsBetweenMarks([] {
+    SyscallCountStartMark();
+    SyscallCountEndMark();
+    return 0;
+  });
+  SKIP_UNLESS_SYSCALLS_COUNTED(count);
+  ASSERT_TRUE(count.ok()) << count.Describe();
+  EXPECT_TRUE(count.syscalls.empty()) << count.Describe();
+  EXPECT_THAT(count.Describe(), StartsWith("0 system calls between the marks"));
+  ASSERT_TRUE(count.exit_status.has_value());
+  EXPECT_TRUE(ExitedWithZero(*count.exit_status));
+}
+
+// A signal the body sends itself is delivered, not swallowed by the tracer:
+// its handler runs, and its return shows as the rt_sigreturn call.
+TEST(SyscallCounterTest, SignalsReachTheTracedChild) {
+  static volatile sig_atomic_t handled = 0;
+  const SyscallCount count = CountSyscallsBetweenMarks([] {
+    struct sigaction action = {};
+    action.sa_handler = [](int) { handled = 1; };
+    if (::sigaction(SIGUSR1, &action, nullptr) != 0) return 2;
+    SyscallCountStartMark();
+    ::syscall(SYS_kill, ::syscall(SYS_getpid), SIGUSR1);
+    SyscallCountEndMark();
+    return handled == 1 ? 0 : 3;
+  });
+  SKIP_UNLESS_SYSCALLS_COUNTED(count);
+  ASSERT_TRUE(count.ok()) << count.Describe();
+  const std::vector<long> expected = {SYS_getpid, SYS_kill, SYS_rt_sigreturn};
+  EXPECT_EQ(count.syscalls, expected) << count.Describe();
+  ASSERT_TRUE(count.exit_status.has_value());
+  EXPECT_TRUE(ExitedWithZero(*count.exit_status));
+}
+
+TEST(SyscallCounterTest, ABodyThatNeverMakesTheEndMarkIsAnError) {
+  const SyscallCount returned = CountSyscallsBetweenMarks([] {
+    SyscallCountStartMark();
+    ::syscall(SYS_getpid);
+    return 0;
+  });
+  SKIP_UNLESS_SYSCALLS_COUNTED(returned);
+  EXPECT_FALSE(returned.ok());
+  EXPECT_FALSE(returned.tracing_refused);
+  EXPECT_TRUE(returned.saw_start_mark);
+  EXPECT_FALSE(returned.saw_end_mark);
+  EXPECT_THAT(returned.error, HasSubstr("after the start mark, before the "
+                                        "end mark"));
+  // What was seen up to the error is kept.
+  EXPECT_EQ(returned.CountOf(SYS_getpid), 1u) << returned.Describe();
+  ASSERT_TRUE(returned.exit_status.has_value());
+  EXPECT_TRUE(returned.exit_status->ExitedWith(0));
+
+  const SyscallCount unmarked = CountSyscallsBetweenMarks([] { return 0; });
+  EXPECT_FALSE(unmarked.ok());
+  EXPECT_FALSE(unmarked.saw_start_mark);
+  EXPECT_THAT(unmarked.error, HasSubstr("before the start mark"));
+}
+
+// A body asleep between the marks: the deadline ends the trace, the error
+// says what /proc showed, the child is killed and reaped.
+TEST(SyscallCounterTest, ABodyThatHangsBetweenTheMarksEndsAtTheDeadline) {
+  SyscallCounterOptions options;
+  options.timeout = std::chrono::milliseconds(300);
+  const SyscallCount count = CountSyscallsBetweenMarks(
+      [] {
+        SyscallCountStartMark();
+        ::pause();
+        SyscallCountEndMark();
+        return 0;
+      },
+      options);
+  SKIP_UNLESS_SYSCALLS_COUNTED(count);
+  EXPECT_FALSE(count.ok());
+  EXPECT_THAT(count.error, HasSubstr("passed its deadline of 300 ms after "
+                                     "the start mark, before the end mark"));
+  EXPECT_THAT(count.error, HasSubstr("pause("));
+  ASSERT_TRUE(count.exit_status.has_value());
+  EXPECT_TRUE(count.exit_status->KilledBy(SIGKILL))
+      << count.exit_status->ToString();
+}
+
+TEST(SyscallCounterTest, ACrashBetweenTheMarksIsReported) {
+  const SyscallCount count = CountSyscallsBetweenMarks([] {
+    SyscallCountStartMark();
+    ::syscall(SYS_kill, ::syscall(SYS_getpid), SIGSEGV);
+    SyscallCountEndMark();
+    return 0;
+  });
+  SKIP_UNLESS_SYSCALLS_COUNTED(count);
+  EXPECT_FALSE(count.ok());
+  EXPECT_THAT(count.error, HasSubstr("killed by signal 11"));
+  EXPECT_THAT(count.error, HasSubstr("before the end mark"));
+  const std::vector<long> expected = {SYS_getpid, SYS_kill};
+  EXPECT_EQ(count.syscalls, expected) << count.Describe();
+  ASSERT_TRUE(count.exit_status.has_value());
+  EXPECT_TRUE(count.exit_status->KilledBy(SIGSEGV))
+      << count.exit_status->ToString();
+}
+
+// A body in a loop of calls is stopped at the bound, not left to fill
+// memory.
+TEST(SyscallCounterTest, StopsAtItsBoundOfCalls) {
+  SyscallCounterOptions options;
+  options.max_syscalls = 10;
+  const SyscallCount count = CountSyscallsBetweenMarks(
+      [] {
+        SyscallCountStartMark();
+        for (int i = 0; i < 1000; ++i) ::syscall(SYS_getpid);
+        SyscallCountEndMark();
+        return 0;
+      },
+      options);
+  SKIP_UNLESS_SYSCALLS_COUNTED(count);
+  EXPECT_THAT(count.error, HasSubstr("more than 10 system calls between the "
+                                     "marks"));
+  EXPECT_EQ(count.syscalls.size(), 10u);
+  ASSERT_TRUE(count.exit_status.has_value());
+  EXPECT_TRUE(count.exit_status->KilledBy(SIGKILL));
+}
+
+TEST(SyscallCounterTest, MarksOutOfOrderAreAnError) {
+  const SyscallCount twice = CountSyscallsBetweenMarks([] {
+    SyscallCountStartMark();
+    SyscallCountStartMark();
+    SyscallCountEndMark();
+    return 0;
+  });
+  SKIP_UNLESS_SYSCALLS_COUNTED(twice);
+  EXPECT_THAT(twice.error, HasSubstr("a second start mark"));
+  const SyscallCount end_first = CountSyscallsBetweenMarks([] {
+    SyscallCountEndMark();
+    return 0;
+  });
+  EXPECT_THAT(end_first.error, HasSubstr("an end mark before the start mark"));
+}
+
+// The peer hand-off shm.no-kernel-buffer needs: the hook runs once the
+// child is between the marks, with its pid; the child, spinning on shared
+// memory, sees the hook's write with no system call at all.
+TEST(SyscallCounterTest, TheHookActsWhileTheChildIsBetweenTheMarks) {
+  void* page = ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(page, MAP_FAILED) << ErrnoName(errno);
+  auto* flag = new (page) std::atomic<int>(0);
+  static_assert(std::atomic<int>::is_always_lock_free);
+  pid_t hook_saw = 0;
+  pid_t hook_child_parent = 0;
+  SyscallCounterOptions options;
+  options.on_first_mark = [&](pid_t child) {
+    hook_saw = child;
+    if (const auto task = ReadTaskStat(child, child)) {
+      hook_child_parent = task->ppid;
+    }
+    flag->store(1);
+  };
+  const SyscallCount count = CountSyscallsBetweenMarks(
+      [flag] {
+        SyscallCountStartMark();
+        // Bounded, and with no call: a call here would be counted.
+        for (long spins = 0; spins < (1L << 32); ++spins) {
+          if (flag->load() == 1) break;
+        }
+        const int seen = flag->load();
+        SyscallCountEndMark();
+        return seen == 1 ? 0 : 4;
+      },
+      options);
+  ::munmap(page, sizeof(std::atomic<int>));
+  SKIP_UNLESS_SYSCALLS_COUNTED(count);
+  ASSERT_TRUE(count.ok()) << count.Describe();
+  EXPECT_TRUE(count.syscalls.empty()) << count.Describe();
+  ASSERT_TRUE(count.exit_status.has_value());
+  EXPECT_TRUE(ExitedWithZero(*count.exit_status));
+  EXPECT_GT(hook_saw, 0);
+  EXPECT_EQ(hook_child_parent, ::getpid()) << "the hook got pid " << hook_saw;
+}
+
+// A seccomp policy that refuses ptrace: the count says so, as a refusal a
+// test skips on, naming the call and errno. The filter stays with the
+// process that installs it, so this needs a test process of its own.
+TEST(SyscallCounterTest, ARefusedTraceIsReportedAsARefusal) {
+  if (!RunningUnderSupervisor()) {
+    SKIP_UNVERIFIED(
+        "its seccomp filter would outlive the test: run it under "
+        "the supervisor, not --ipcproof_in_process");
+  }
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ptrace, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog program = {static_cast<unsigned short>(std::size(filter)), filter};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) {
+    SKIP_UNVERIFIED("installing a seccomp filter failed with " +
+                    ErrnoName(errno));
+  }
+  const SyscallCount count = CountSyscallsBetweenMarks([] {
+    SyscallCountStartMark();
+    SyscallCountEndMark();
+    return 0;
+  });
+  EXPECT_TRUE(count.tracing_refused) << count.Describe();
+  EXPECT_EQ(count.error,
+            "ptrace(PTRACE_TRACEME) failed in the child with EPERM (Operation "
+            "not permitted)");
+  ASSERT_TRUE(count.exit_status.has_value());
+  EXPECT_TRUE(count.exit_status->ExitedWith(ErrnoExit(EPERM)));
+}
+
+// ===========================================================================
+// Test-unique IPC names (kit/ipc_names.h)
+
+TEST(UniqueIpcNameTest, NamesCarryThePrefixAndNeverRepeat) {
+  const std::string& prefix = IpcNamePrefix();
+  if (RunningUnderSupervisor()) {
+    // The runner's: its pid (our parent), its token, the test's number.
+    const char* given = std::getenv("IPCPROOF_NAME_PREFIX");
+    ASSERT_NE(given, nullptr);
+    EXPECT_EQ(prefix, given);
+    EXPECT_THAT(prefix, ::testing::MatchesRegex("ipcproof\\." +
+                                                std::to_string(::getppid()) +
+                                                "\\.[0-9a-f]{8}\\.[0-9]+\\."));
+  } else {
+    EXPECT_THAT(prefix, ::testing::MatchesRegex("ipcproof\\." +
+                                                std::to_string(::getpid()) +
+                                                "\\.[0-9a-f]{8}\\."));
+  }
+  const std::string first = UniqueIpcName("stem");
+  const std::string second = UniqueIpcName("stem");
+  EXPECT_NE(first, second);
+  for (const std::string& name : {first, second}) {
+    EXPECT_THAT(name, StartsWith("/" + prefix + "stem."));
+    EXPECT_EQ(name.find('/', 1), std::string::npos) << name;
+  }
+}
+
+TEST(UniqueIpcNameTest, RefusesStemsThatWouldNotMakeAName) {
+  EXPECT_THROW(UniqueIpcName("a/b"), std::invalid_argument);
+  EXPECT_THROW(UniqueIpcName(std::string("a\0b", 3)), std::invalid_argument);
+  EXPECT_THROW(UniqueIpcName(std::string(kMaxIpcNameLength, 'x')),
+               std::invalid_argument);
+}
+
+// kMaxIpcNameLength is what the system takes: a name of exactly that length
+// works with sem_open (whose file is "sem." + name) and shm_open, and one
+// byte more is refused with ENAMETOOLONG.
+TEST(UniqueIpcNameTest, TheLongestNameWorksForSemOpenAndShmOpen) {
+  struct stat dev_shm;
+  if (::stat("/dev/shm", &dev_shm) != 0 || !S_ISDIR(dev_shm.st_mode)) {
+    SKIP_UNVERIFIED("stat(/dev/shm) found no directory: " + ErrnoName(errno));
+  }
+  // The next name's counter is one past this one's.
+  const std::string probe = UniqueIpcName("p");
+  const unsigned long next = std::stoul(probe.substr(probe.rfind('.') + 1)) + 1;
+  const std::size_t stem = kMaxIpcNameLength - IpcNamePrefix().size() - 1 -
+                           std::to_string(next).size();
+  const std::string name = UniqueIpcName(std::string(stem, 'x'));
+  ASSERT_EQ(name.size(), kMaxIpcNameLength + 1) << name;
+
+  sem_t* semaphore = ::sem_open(name.c_str(), O_CREAT | O_EXCL, 0600, 0);
+  ASSERT_NE(semaphore, SEM_FAILED) << "sem_open: " << ErrnoName(errno);
+  const ScopedUnlink remove_sem("/dev/shm/sem." + name.substr(1));
+  ::sem_close(semaphore);
+  const int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  ASSERT_GE(fd, 0) << "shm_open: " << ErrnoName(errno);
+  const ScopedUnlink remove_shm("/dev/shm" + name);
+  ::close(fd);
+
+  const std::string longer = name + "y";
+  errno = 0;
+  EXPECT_EQ(::sem_open(longer.c_str(), O_CREAT | O_EXCL, 0600, 0), SEM_FAILED);
+  EXPECT_EQ(errno, ENAMETOOLONG) << ErrnoName(errno);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@ namespace {
 
 constexpr char kTimeoutFlag[] = "--ipcproof_timeout=";
 constexpr char kInProcessFlag[] = "--ipcproof_in_process";
+constexpr char kWatchDirFlag[] = "--ipcproof_watch_dir=";
 
 std::chrono::seconds ParseSeconds(const char* text, const char* where) {
   char* end = nullptr;
@@ -38,6 +39,14 @@ Options TakeOptions(int argc, char** argv) {
           ParseSeconds(argv[i] + std::strlen(kTimeoutFlag), kTimeoutFlag);
     } else if (arg == kInProcessFlag) {
       options.in_process = true;
+    } else if (arg.starts_with(kWatchDirFlag)) {
+      const std::string_view dir = arg.substr(std::strlen(kWatchDirFlag));
+      if (dir.empty() || dir.front() != '/') {
+        std::fprintf(stderr, "ipcproof: %s wants an absolute path\n",
+                     kWatchDirFlag);
+        std::exit(2);
+      }
+      options.watched_dirs.emplace_back(dir);
     } else {
       options.passthrough.emplace_back(arg);
     }

@@ -5,6 +5,9 @@
 //                                IPCPROOF_TIMEOUT in the environment)
 //   --ipcproof_in_process        run all tests in this process, no watchdog
 //                                (for a debugger)
+//   --ipcproof_watch_dir=PATH    also watch PATH for the test's IPC names
+//                                (watched_dirs.h); repeatable, added to
+//                                /dev/shm
 #ifndef CONFORMANCE_RUNNER_OPTIONS_H_
 #define CONFORMANCE_RUNNER_OPTIONS_H_
 
@@ -19,6 +22,9 @@ inline constexpr std::chrono::seconds kDefaultTestTimeout{30};
 struct Options {
   std::chrono::seconds timeout = kDefaultTestTimeout;
   bool in_process = false;
+  // Where the supervisor looks, after every test, for entries named with
+  // the test's IPC name prefix (watched_dirs.h).
+  std::vector<std::string> watched_dirs = {"/dev/shm"};
   // argv left after gtest's flags and ours: passed on to each test process.
   std::vector<std::string> passthrough;
 };

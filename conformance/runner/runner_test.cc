@@ -352,6 +352,181 @@ TEST(SupervisorTest, DisabledTestsRunOnlyWhenAskedFor) {
   EXPECT_THAT(asked.xml, HasSubstr("<testcase name=\"DISABLED_Passes\""));
 }
 
+// --- IPC names left in watched directories ---------------------------------
+
+// The value of property `name` in one test case's XML; "" when absent.
+std::string PropertyValue(const std::string& testcase,
+                          const std::string& name) {
+  std::smatch value;
+  if (!std::regex_search(
+          testcase, value,
+          std::regex("name=\"" + name + "\" value=\"([^\"]*)\""))) {
+    return "";
+  }
+  return value[1];
+}
+
+// Where a POSIX name lives: "/x" is /dev/shm/x for shm_open, and
+// /dev/shm/sem.x for sem_open (sem_overview(7)).
+std::string ShmPath(const std::string& name) { return "/dev/shm" + name; }
+std::string SemPath(const std::string& name) {
+  return "/dev/shm/sem." + name.substr(1);
+}
+
+#define SKIP_WITHOUT_DEV_SHM()                                            \
+  do {                                                                    \
+    struct stat dev_shm;                                                  \
+    if (::stat("/dev/shm", &dev_shm) != 0 || !S_ISDIR(dev_shm.st_mode)) { \
+      SKIP_UNVERIFIED("stat(/dev/shm) found no directory (" +             \
+                      ErrnoName(errno) +                                  \
+                      "): no POSIX shared memory names to leave behind"); \
+    }                                                                     \
+  } while (0)
+
+// A test that passes but leaves a shared memory object and a named
+// semaphore fails, and both names are gone afterwards. The names carry the
+// prefix its supervisor gave it: the supervisor's pid, its token, the test's
+// number.
+TEST(SupervisorTest, RemovesAndReportsIpcNamesAPassingTestLeftBehind) {
+  CLAIM("harness.supervisor.leftover-ipc-name");
+  SKIP_WITHOUT_DEV_SHM();
+  StartedFixture started =
+      StartFixture({"--gtest_filter=Fixture.LeavesIpcNamesBehind"});
+  const std::string supervisor = std::to_string(started.supervisor.pid());
+  const FixtureRun run = FinishFixture(std::move(started));
+  EXPECT_TRUE(run.status.ExitedWith(1)) << run.console;
+  const std::string leaked = TestCaseXml(run.xml, "LeavesIpcNamesBehind");
+  const std::string shm = PropertyValue(leaked, "shm_name");
+  const std::string sem = PropertyValue(leaked, "sem_name");
+  ASSERT_FALSE(shm.empty() || sem.empty()) << leaked;
+  EXPECT_THAT(shm,
+              ::testing::MatchesRegex("/ipcproof\\." + supervisor +
+                                      "\\.[0-9a-f]{8}\\.0\\.shm\\.[0-9]+"));
+  EXPECT_THAT(leaked, HasSubstr("the test left IPC names behind (removed by "
+                                "the supervisor):"));
+  EXPECT_THAT(leaked, HasSubstr(ShmPath(shm)));
+  EXPECT_THAT(leaked, HasSubstr(SemPath(sem)));
+  EXPECT_FALSE(Exists(ShmPath(shm)));
+  EXPECT_FALSE(Exists(SemPath(sem)));
+}
+
+// However the test ends: a crash, or the watchdog's kill. Each test of the
+// run has a prefix of its own.
+TEST(SupervisorTest, RemovesIpcNamesOfACrashedOrKilledTest) {
+  CLAIM("harness.supervisor.leftover-ipc-name");
+  SKIP_WITHOUT_DEV_SHM();
+  const FixtureRun run =
+      RunFixture({"--ipcproof_timeout=1",
+                  "--gtest_filter=Fixture.CrashesLeavingAnIpcName:"
+                  "Fixture.HangsLeavingAnIpcName"});
+  EXPECT_TRUE(run.status.ExitedWith(1)) << run.console;
+  const std::string crashed = TestCaseXml(run.xml, "CrashesLeavingAnIpcName");
+  const std::string hung = TestCaseXml(run.xml, "HangsLeavingAnIpcName");
+  EXPECT_THAT(crashed, HasSubstr("killed by signal 11"));
+  EXPECT_THAT(hung, HasSubstr("did not finish within 1 s"));
+  const std::string crashed_name = PropertyValue(crashed, "shm_name");
+  const std::string hung_name = PropertyValue(hung, "shm_name");
+  ASSERT_FALSE(crashed_name.empty() || hung_name.empty()) << run.xml;
+  for (const auto& [testcase, name] :
+       {std::pair{crashed, crashed_name}, std::pair{hung, hung_name}}) {
+    EXPECT_THAT(testcase, HasSubstr("the test left IPC names behind"));
+    EXPECT_THAT(testcase, HasSubstr(ShmPath(name)));
+    EXPECT_FALSE(Exists(ShmPath(name)));
+  }
+  // "ipcproof.<pid>.<token>.<n>.shm.<k>": the test numbers differ.
+  EXPECT_NE(crashed_name.substr(0, crashed_name.find(".shm.")),
+            hung_name.substr(0, hung_name.find(".shm.")));
+}
+
+TEST(SupervisorTest, NoComplaintAboutIpcNamesATestRemovedItself) {
+  CLAIM("harness.supervisor.leftover-ipc-name");
+  SKIP_WITHOUT_DEV_SHM();
+  const FixtureRun run =
+      RunFixture({"--gtest_filter=Fixture.RemovesItsOwnIpcNames"});
+  EXPECT_TRUE(run.status.ExitedWith(0)) << run.console;
+  EXPECT_THAT(run.xml, Not(HasSubstr("IPC names")));
+}
+
+// --ipcproof_watch_dir adds a directory to watch. Only names containing the
+// test's own prefix are touched (another run's stay); a watched directory
+// that does not exist is passed over; one that cannot be listed is said.
+TEST(SupervisorTest, WatchesTheDirectoriesItIsGivenForTheTestsPrefixOnly) {
+  CLAIM("harness.supervisor.leftover-ipc-name");
+  const ScopedDirectory watched(UniqueTempPath("watched"), 0755);
+  const std::string others = watched.path() + "/sem.ipcproof.1.0badc0de.0.x";
+  std::ofstream(others) << "another run's";
+  const ScopedUnlink remove_others(others);
+  const std::string not_a_dir = UniqueTempPath("plain-file");
+  std::ofstream(not_a_dir) << "";
+  const ScopedUnlink remove_not_a_dir(not_a_dir);
+  const FixtureRun run =
+      RunFixture({"--ipcproof_watch_dir=" + watched.path(),
+                  "--ipcproof_watch_dir=" + UniqueTempPath("missing"),
+                  "--ipcproof_watch_dir=" + not_a_dir,
+                  "--gtest_filter=Fixture.LeavesANameInAWatchedDirectory"},
+                 {"IPCPROOF_FIXTURE_WATCHED_DIR=" + watched.path()});
+  EXPECT_TRUE(run.status.ExitedWith(1)) << run.console;
+  const std::string leaked =
+      TestCaseXml(run.xml, "LeavesANameInAWatchedDirectory");
+  const std::string path = PropertyValue(leaked, "watched_path");
+  ASSERT_THAT(path, ::testing::StartsWith(watched.path() + "/sem.ipcproof."));
+  EXPECT_THAT(leaked, HasSubstr("the test left IPC names behind (removed by "
+                                "the supervisor):"));
+  EXPECT_THAT(leaked, HasSubstr(path));
+  EXPECT_FALSE(Exists(path));
+  EXPECT_TRUE(Exists(others)) << "a name of another prefix was removed";
+  EXPECT_THAT(leaked, Not(HasSubstr("missing")));
+  EXPECT_THAT(leaked, HasSubstr("cannot look for IPC names of the test in:"));
+  EXPECT_THAT(leaked, HasSubstr(not_a_dir + ": ENOTDIR"));
+}
+
+// --- A traced child of a test that dies ------------------------------------
+
+// The fixture's tracer crashes while its child sleeps between the marks.
+// Under the supervisor the child is gone afterwards, and the crash is
+// reported.
+TEST(SupervisorTest, ATracedChildDoesNotOutliveACrashedTest) {
+  CLAIM("harness.supervisor.traced-child");
+  const FixtureRun run =
+      RunFixture({"--gtest_filter=Fixture.CrashesWhileTracing"});
+  const std::string crashed = TestCaseXml(run.xml, "CrashesWhileTracing");
+  if (crashed.find("result=\"skipped\"") != std::string::npos) {
+    SKIP_UNVERIFIED("the fixture could not trace: " + crashed);
+  }
+  EXPECT_TRUE(run.status.ExitedWith(1)) << run.console;
+  EXPECT_THAT(crashed, HasSubstr("killed by signal 11"));
+  const std::string traced = PropertyValue(crashed, "measured.traced_pid");
+  ASSERT_FALSE(traced.empty()) << crashed;
+  EXPECT_THAT(::kill(std::stoi(traced), 0), SyscallFailsWithErrno(ESRCH));
+}
+
+// Without a supervisor to clean up, the counter's own guards end the child
+// when its tracer dies: PTRACE_O_EXITKILL and the child's PR_SET_PDEATHSIG
+// (each suffices; with neither, the detached child sleeps in pause() for
+// good and WaitUntilExited fails at its deadline, as tried).
+TEST(SupervisorTest, TheTracedChildOfACrashedTracerDiesWithoutASupervisor) {
+  CLAIM("harness.supervisor.traced-child");
+  // The orphaned child comes back here, to be reaped.
+  const ScopedChildSubreaper subreaper;
+  ASSERT_TRUE(subreaper.ok()) << ErrnoName(subreaper.error());
+  const FixtureRun run = RunFixture(
+      {"--ipcproof_in_process", "--gtest_filter=Fixture.CrashesWhileTracing"});
+  if (run.status.ExitedWith(0)) {
+    SKIP_UNVERIFIED("the fixture could not trace: " + run.console);
+  }
+  EXPECT_TRUE(run.status.KilledBy(SIGSEGV)) << run.console;
+  std::smatch traced;
+  ASSERT_TRUE(std::regex_search(run.console, traced,
+                                std::regex("traced child ([0-9]+)")))
+      << run.console;
+  const pid_t child = std::stoi(traced[1]);
+  ASSERT_TRUE(WaitUntilExited(child));
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, WNOHANG), child) << ErrnoName(errno);
+  EXPECT_TRUE(ipc::WaitStatus(status).KilledBy(SIGKILL))
+      << ipc::WaitStatus(status).ToString();
+}
+
 // --- The per-test directories and the XML, when the supervisor dies --------
 
 // A supervisor killed mid-test cannot remove that test's directory. The

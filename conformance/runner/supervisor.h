@@ -17,6 +17,7 @@
 //                       lives; directories of dead runners removed
 //   watchdog.h          fork/exec of one test, its deadline, its verdict
 //   process_tree.h      /proc: a test's processes, what they do, leftovers
+//   watched_dirs.h      IPC names (/dev/shm) a test left, by its prefix
 //   wire.h              the records between test process and supervisor
 //   test_record_reader.h  the supervisor's end of the wire
 //   wire_listener.h     the test process's end (a gtest listener)
@@ -33,8 +34,12 @@
 //   --ipcproof_in_process        run all tests in this process, no watchdog
 //                                (for a debugger); the tests still get a
 //                                directory from the runner
+//   --ipcproof_watch_dir=PATH    a directory to watch for the test's IPC
+//                                names besides /dev/shm (repeatable)
 // Environment: XML_OUTPUT_FILE (Bazel's) as --gtest_output=xml:PATH;
 // IPCPROOF_TMPDIR, the first place test directories are made (temp_dirs.h).
+// Each test process is given IPCPROOF_RESULT_FD, IPCPROOF_TEST_TMPDIR and
+// IPCPROOF_NAME_PREFIX (wire.h).
 //
 // Exit status: 0 when every test passed or skipped, 1 when one failed (or
 // the XML could not be rewritten during the run), 2 when the run could not

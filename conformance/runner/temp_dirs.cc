@@ -44,16 +44,6 @@ bool IsRunnerDirName(std::string_view name) {
          });
 }
 
-void RemoveTree(const std::string& dir) {
-  ::nftw(
-      dir.c_str(),
-      [](const char* path, const struct stat*, int, struct FTW*) {
-        ::remove(path);
-        return 0;
-      },
-      16, FTW_DEPTH | FTW_PHYS);
-}
-
 // True when `path` still names the directory open as `fd` (it was not
 // removed, or removed and its name reused, while we took the lock).
 bool StillNamedBy(int fd, const std::string& path) {
@@ -161,6 +151,16 @@ std::string LockedTempDir::ListEntries() const {
     ::closedir(d);
   }
   return listing;
+}
+
+void RemoveTree(const std::string& path) {
+  ::nftw(
+      path.c_str(),
+      [](const char* path, const struct stat*, int, struct FTW*) {
+        ::remove(path);
+        return 0;
+      },
+      16, FTW_DEPTH | FTW_PHYS);
 }
 
 std::vector<std::string> RemoveDirectoriesOfDeadRunners() {

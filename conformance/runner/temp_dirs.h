@@ -60,6 +60,10 @@ class LockedTempDir {
   ipc::UniqueFd lock_;  // the open directory, flock(LOCK_EX) held
 };
 
+// Removes `path` and, if it is a directory, everything in it, without
+// following symbolic links; errors are ignored (check afterwards).
+void RemoveTree(const std::string& path);
+
 // Removes every runner directory in the bases above that belongs to this
 // uid and whose lock can be taken (its runner is gone). Returns the paths
 // removed.

@@ -15,11 +15,13 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "conformance/runner/process_tree.h"
 #include "conformance/runner/temp_dirs.h"
 #include "conformance/runner/test_record_reader.h"
+#include "conformance/runner/watched_dirs.h"
 #include "conformance/runner/wire.h"
 #include "conformance/runner/xml_properties.h"
 #include "ipc/child_process.h"
@@ -36,7 +38,8 @@ using Clock = std::chrono::steady_clock;
 // Starting the test process.
 
 std::vector<std::string> TestEnvironment(int result_fd,
-                                         const std::string& temp_dir) {
+                                         const std::string& temp_dir,
+                                         const std::string& name_prefix) {
   // Variables that would make the test process write its own XML or shard
   // status, or mistake an inherited value for its own.
   static const char* const kDropped[] = {"GTEST_OUTPUT=",
@@ -47,6 +50,7 @@ std::vector<std::string> TestEnvironment(int result_fd,
                                          "TEST_SHARD_STATUS_FILE=",
                                          "IPCPROOF_RESULT_FD=",
                                          "IPCPROOF_TEST_TMPDIR=",
+                                         "IPCPROOF_NAME_PREFIX=",
                                          "TMPDIR="};
   std::vector<std::string> env;
   for (char** var = environ; *var != nullptr; ++var) {
@@ -59,6 +63,7 @@ std::vector<std::string> TestEnvironment(int result_fd,
   env.push_back(std::string(internal::kResultFdEnv) + "=" +
                 std::to_string(result_fd));
   env.push_back(std::string(internal::kTestTempDirEnv) + "=" + temp_dir);
+  env.push_back(std::string(internal::kIpcNamePrefixEnv) + "=" + name_prefix);
   env.push_back("TMPDIR=" + temp_dir);
   return env;
 }
@@ -87,11 +92,12 @@ struct TestProcess {
 };
 
 // Forks and execs this binary to run `test` alone, as the leader of a new
-// process group, with the wire's write end and `temp_dir` in its
-// environment. nullopt with `error` set when it cannot.
+// process group, with the wire's write end, `temp_dir` and `name_prefix` in
+// its environment. nullopt with `error` set when it cannot.
 std::optional<TestProcess> StartTestProcess(const SelectedTest& test,
                                             const Options& options,
                                             const std::string& temp_dir,
+                                            const std::string& name_prefix,
                                             std::string& error) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
@@ -107,7 +113,8 @@ std::optional<TestProcess> StartTestProcess(const SelectedTest& test,
                                    "--gtest_also_run_disabled_tests"};
   args.insert(args.end(), options.passthrough.begin(),
               options.passthrough.end());
-  std::vector<std::string> env = TestEnvironment(child_end.get(), temp_dir);
+  std::vector<std::string> env =
+      TestEnvironment(child_end.get(), temp_dir, name_prefix);
   std::vector<char*> argv = CStrings(args);
   std::vector<char*> envp = CStrings(env);
   const std::string& executable = ExecutablePath();
@@ -250,7 +257,11 @@ struct Findings {
   std::string watchdog_report;  // empty unless the budget ran out
   int wait_status = 0;
   std::string leftover_processes;
+  // "\n    PATH" per entry, as LockedTempDir::ListEntries and
+  // RemoveEntriesNamedWith give them.
   std::string leftover_files;
+  std::string leftover_ipc_names;
+  std::string unchecked_watched_dirs;
 };
 
 void Judge(const TestRecordReader& reader, const Findings& found,
@@ -281,10 +292,22 @@ void Judge(const TestRecordReader& reader, const Findings& found,
         "the test left processes behind (killed by the supervisor):" +
         found.leftover_processes);
   }
-  if (!found.leftover_files.empty()) {
+  // What a test leaves in its own directory and what it leaves, named
+  // with its prefix, in a watched one: one kind of finding, one wording.
+  const std::pair<const char*, const std::string*> leftovers[] = {
+      {"files", &found.leftover_files},
+      {"IPC names", &found.leftover_ipc_names}};
+  for (const auto& [what, listing] : leftovers) {
+    if (!listing->empty()) {
+      outcome.failures.push_back(
+          std::string("the test left ") + what +
+          " behind (removed by the supervisor):" + *listing);
+    }
+  }
+  if (!found.unchecked_watched_dirs.empty()) {
     outcome.failures.push_back(
-        "the test left files behind (removed by the supervisor):" +
-        found.leftover_files);
+        "supervisor: cannot look for IPC names of the test in:" +
+        found.unchecked_watched_dirs);
   }
   if (!outcome.failures.empty() || reader.ended_status() == "failed") {
     outcome.status = Outcome::Status::kFailed;
@@ -309,6 +332,11 @@ void PrintFailure(const std::string& failure) {
 }  // namespace
 
 Outcome RunTestInChild(const SelectedTest& test, const Options& options) {
+  // Numbered in the order this supervisor runs them: with its pid and
+  // token, unique to the test among every live process sharing /dev/shm.
+  static unsigned long tests_started = 0;
+  const std::string name_prefix =
+      internal::MakeIpcNamePrefix(std::to_string(tests_started++));
   Outcome outcome;
   const auto started = Clock::now();
   std::string error;
@@ -319,7 +347,7 @@ Outcome RunTestInChild(const SelectedTest& test, const Options& options) {
     return outcome;
   }
   std::optional<TestProcess> process =
-      StartTestProcess(test, options, temp_dir->path(), error);
+      StartTestProcess(test, options, temp_dir->path(), name_prefix, error);
   if (!process) {
     outcome.failures.push_back(error);
     return outcome;
@@ -338,6 +366,11 @@ Outcome RunTestInChild(const SelectedTest& test, const Options& options) {
   found.leftover_processes = KillLeftoverChildren();
   found.leftover_files = temp_dir->ListEntries();
   temp_dir.reset();
+  // After the test's processes are gone, so none makes a name meanwhile.
+  const WatchedDirFindings names =
+      RemoveEntriesNamedWith(options.watched_dirs, name_prefix);
+  found.leftover_ipc_names = names.found;
+  found.unchecked_watched_dirs = names.unreadable;
 
   outcome.seconds =
       std::chrono::duration<double>(Clock::now() - started).count();

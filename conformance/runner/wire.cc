@@ -1,11 +1,42 @@
 #include "conformance/runner/wire.h"
 
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
 #include "ipc/io.h"
 
 namespace ipcproof::internal {
+
+std::string MakeIpcNamePrefix(std::string_view test) {
+  // The pid keeps apart the live processes of one PID namespace; the token,
+  // processes of different PID namespaces sharing one /dev/shm (containers,
+  // sandboxed runs), whose pids may be equal.
+  static const std::uint32_t token = [] {
+    std::uint32_t value = 0;
+    if (::getrandom(&value, sizeof value, GRND_NONBLOCK) !=
+        static_cast<ssize_t>(sizeof value)) {
+      // No entropy yet (an early-boot guest): a stack address still
+      // differs between runs under ASLR.
+      value = static_cast<std::uint32_t>(
+          reinterpret_cast<std::uintptr_t>(&value) >> 4);
+    }
+    return value;
+  }();
+  char head[64];
+  std::snprintf(head, sizeof head, "ipcproof.%ld.%08x.",
+                static_cast<long>(::getpid()), token);
+  std::string prefix = head;
+  if (!test.empty()) {
+    prefix += test;
+    prefix += '.';
+  }
+  return prefix;
+}
 
 std::string EncodeRecord(const std::vector<std::string>& fields) {
   std::string line;

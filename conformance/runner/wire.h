@@ -4,6 +4,9 @@
 // Environment (set by the runner, conformance/runner/watchdog.cc):
 //   IPCPROOF_RESULT_FD     the write end of the pipe records go to
 //   IPCPROOF_TEST_TMPDIR   the test's own directory (kit/temp_path.h reads it)
+//   IPCPROOF_NAME_PREFIX   the prefix of the test's POSIX IPC names
+//                          (kit/ipc_names.h reads it): the runner removes
+//                          what a watched directory holds with it
 //
 // Records: one line each on the result pipe, fields separated by TAB, each
 // field escaped so it holds no TAB, newline or backslash. Records are sent
@@ -32,12 +35,24 @@ inline constexpr char kResultFdEnv[] = "IPCPROOF_RESULT_FD";
 // The environment variable through which the runner names the directory it
 // made for the test (and removes after it, reporting anything left in it).
 inline constexpr char kTestTempDirEnv[] = "IPCPROOF_TEST_TMPDIR";
+// The environment variable through which the runner gives the test its
+// IPC name prefix, "ipcproof.<supervisor pid>.<run token>.<test index>.":
+// the token tells apart supervisors of different PID namespaces sharing one
+// /dev/shm.
+inline constexpr char kIpcNamePrefixEnv[] = "IPCPROOF_NAME_PREFIX";
 
 // Record kinds: the first field of a record.
 inline constexpr char kPartRecord[] = "part";
 inline constexpr char kPropertyRecord[] = "prop";
 inline constexpr char kTimeoutRecord[] = "timeout";
 inline constexpr char kEndRecord[] = "end";
+
+// "ipcproof.<pid>.<token>.<test>." (or "ipcproof.<pid>.<token>." for an
+// empty `test`), with this process's pid and a token of 8 hex digits drawn
+// once per process: the runner's prefix for its test number `test`, and the
+// kit's own when no runner gave one. Dots end every field, so one prefix is
+// never contained in another's names (test 3's "….3." is not in "….13.").
+std::string MakeIpcNamePrefix(std::string_view test);
 
 std::string EncodeRecord(const std::vector<std::string>& fields);
 std::vector<std::string> DecodeRecord(std::string_view line);
