@@ -16,7 +16,9 @@
 //     is only a value: clock_gettime(CLOCK_REALTIME) in
 //     RealtimeDeadlineFromNow, clock_gettime(CLOCK_MONOTONIC) in
 //     MonotonicDeadlineFromNow (posix_semaphore.cc), getpid() in
-//     ChildProcess::Fork;
+//     ChildProcess::Fork, getpid() and getuid() in QueueSignal (the
+//     sender's identity it writes into the siginfo, signalfd.cc),
+//     steady_clock::now() in PollInWithin (signal_syscalls.cc);
 //   - calls a freshly forked child makes before its body runs (prctl,
 //     getppid, setpgid, _exit in ChildProcess::Fork): they must be
 //     async-signal-safe and direct, and a mocked fork never reaches them (it
@@ -45,6 +47,14 @@
 //                                             sem_trywait sem_timedwait
 //                                             sem_clockwait sem_post
 //                                             sem_getvalue
+//   SignalSyscalls   ipc/signal_syscalls.h    signalfd4 rt_sigqueueinfo
+//                                             pidfd_open pidfd_send_signal
+//                                             pidfd_getfd waitid poll
+//   TerminalSyscalls ipc/terminal_syscalls.h  posix_openpt grantpt unlockpt
+//                                             ptsname_r setsid tcsetpgrp
+//                                             tcgetpgrp tcgetattr tcsetattr
+//                                             dup2 (open, close, fcntl and
+//                                             ioctl TIOCSCTTY via FdSyscalls)
 // A new mechanism (shared memory, semaphores, signals, sockets) adds its own
 // <mechanism>_syscalls.h the same way; a call it shares with another
 // (read(2) on a socket, close(2) of any descriptor) uses the seam that

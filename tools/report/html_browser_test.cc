@@ -274,6 +274,10 @@ TEST_F(HtmlBrowserTest, EveryClaimIsOnThePageAndNothingIsFetched) {
                 std::to_string(registry.claims.size()) + " claims shown"));
   // The hostile message stayed text.
   EXPECT_THAT(run.dom, HasSubstr("&lt;script&gt;alert(\"x\")&lt;/script&gt;"));
+  // So did a figure a test recorded, in its claim's figures table.
+  EXPECT_TRUE(std::regex_search(
+      run.dom, std::regex("<table class=\"measured\">[^]*?"
+                          "&lt;script&gt;alert\\(2\\)&lt;/script&gt;")));
 
   EXPECT_THAT(PageRequests(run.net_log), ::testing::IsEmpty());
   // And the source names no URL that a browser would follow.

@@ -9,6 +9,7 @@
 
 #include "fmt/format.h"
 #include "tools/report/claim_evidence.h"
+#include "tools/report/claim_figures.h"
 #include "tools/report/report_writers.h"
 #include "tools/report/text_escape.h"
 
@@ -53,6 +54,8 @@ dd { margin: 0; }
 .v-flaky { background: #ecdcf7; color: #5b2a86; }
 .v-unverified, .v-not-checkable { background: #e8eaed; color: #3c4043; }
 .v-untested { background: #fff3c4; color: #6b5500; }
+table.measured th[scope="row"] { font-weight: normal; background: none; }
+td.more { color: var(--muted); font-style: italic; }
 .beyond { color: var(--muted); font-style: italic; }
 .warn { color: #8c1d18; font-weight: 600; }
 form#filter { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap;
@@ -263,6 +266,37 @@ void WriteTests(const Report& report, const ClaimReport& claim,
   }
 }
 
+// Every figure the deciding tests recorded, whatever the claim's kind: one
+// test cell spans the rows of its figures, so a long list reads as one block
+// per test.
+void WriteMeasuredFigures(const Report& report, const ClaimReport& claim,
+                          std::string& html) {
+  const ClaimFigures figures = FiguresOfClaim(report, claim);
+  if (figures.groups.empty()) return;
+  html +=
+      "<h4>Figures measured</h4>\n<table class=\"measured\">\n<tr><th>test"
+      "</th><th>figure</th><th>value</th></tr>\n";
+  for (const TestFigures& group : figures.groups) {
+    for (size_t i = 0; i < group.shown; ++i) {
+      const auto& [name, value] = group.test->measured[i];
+      html += "<tr>";
+      if (i == 0) {
+        html += fmt::format("<th scope=\"row\" rowspan=\"{}\">{}</th>",
+                            group.shown, Code(group.test->full_name));
+      }
+      html += fmt::format("<td>{}</td><td>{}</td></tr>\n", Code(name),
+                          HtmlEscape(FigureValueCell(value)));
+    }
+  }
+  if (figures.left_out > 0) {
+    html += fmt::format(
+        "<tr><td colspan=\"3\" class=\"more\">… {} more in report.json (and "
+        "junit.xml): this section shows the first {} figures.</td></tr>\n",
+        figures.left_out, figures.shown);
+  }
+  html += "</table>\n";
+}
+
 void WriteClaim(const Report& report, const ClaimReport& claim,
                 std::string& html) {
   const claims::Claim& c = claim.claim;
@@ -318,6 +352,7 @@ void WriteClaim(const Report& report, const ClaimReport& claim,
     html += "</table>\n";
   }
   WriteTests(report, claim, html);
+  WriteMeasuredFigures(report, claim, html);
   html += "</section>\n";
 }
 

@@ -1,9 +1,13 @@
 #include <functional>
+#include <iterator>
 #include <set>
+#include <stdexcept>
 #include <string>
 
+#include "fmt/format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/report/claim_figures.h"
 #include "tools/report/report_test_util.h"
 #include "tools/report/report_writers.h"
 #include "tools/report/sample_report.h"
@@ -150,6 +154,110 @@ TEST_F(HtmlWriterTest, FiguresAreATable) {
   });
   ASSERT_TRUE(table);
   EXPECT_THAT(testing::TextOf(table), HasSubstr("sample.ratio0.21"));
+}
+
+// The figures table of the sample's claim that is not measured and whose
+// tests recorded figures (sample_report.h).
+pugi::xml_node MeasuredTableOfUnmeasuredClaim(const Report& report,
+                                              const pugi::xml_document& page) {
+  for (const ClaimReport& claim : report.claims) {
+    if (claim.claim.rule || claim.tests.empty()) continue;
+    if (report.tests[claim.tests.front()].measured.empty()) continue;
+    const pugi::xml_node section = page.find_node([&](pugi::xml_node node) {
+      return std::string_view(node.attribute("id").value()) ==
+             "claim-" + claim.claim.id;
+    });
+    return section.find_node([](pugi::xml_node node) {
+      return std::string_view(node.name()) == "table" &&
+             std::string_view(node.attribute("class").value()) == "measured";
+    });
+  }
+  throw std::logic_error("the sample has no unmeasured claim with figures");
+}
+
+TEST_F(HtmlWriterTest, FiguresMeasuredAreGroupedByTestAndCapped) {
+  pugi::xml_document page = testing::ParseHtml(*html_);
+  const pugi::xml_node table = MeasuredTableOfUnmeasuredClaim(*report_, page);
+  ASSERT_TRUE(table);
+  std::vector<pugi::xml_node> rows;
+  for (pugi::xml_node row : table.children("tr")) rows.push_back(row);
+  // A header, the capped rows, the row that says how many were left out.
+  ASSERT_EQ(rows.size(), kMaxFigureRowsPerClaim + 2);
+  // Each test's cell spans its figures: 3 of the first, the rest of the cap
+  // from the second.
+  std::vector<int> spans;
+  for (pugi::xml_node row : rows) {
+    const pugi::xml_node head =
+        row.find_child_by_attribute("th", "scope", "row");
+    if (head) spans.push_back(head.attribute("rowspan").as_int());
+  }
+  EXPECT_EQ(spans, (std::vector<int>{
+                       3, static_cast<int>(kMaxFigureRowsPerClaim) - 3}));
+  EXPECT_THAT(testing::TextOf(rows[1]), HasSubstr("sa_restart.readresumed"));
+  const int left_out =
+      testing::kManyFigures - (static_cast<int>(kMaxFigureRowsPerClaim) - 3);
+  EXPECT_THAT(testing::TextOf(rows.back()),
+              HasSubstr(std::to_string(left_out) + " more in report.json"));
+  EXPECT_THAT(testing::TextOf(table),
+              Not(HasSubstr(fmt::format("sample.step_{:03}",
+                                        kMaxFigureRowsPerClaim - 3))));
+}
+
+TEST_F(HtmlWriterTest, FigureNamesAndValuesStayText) {
+  pugi::xml_document page = testing::ParseHtml(*html_);
+  const pugi::xml_node table = MeasuredTableOfUnmeasuredClaim(*report_, page);
+  ASSERT_TRUE(table);
+  // The third row holds the hostile figure: name and value come back as the
+  // very text recorded, and no element came out of them.
+  const pugi::xml_node row = *std::next(table.children("tr").begin(), 3);
+  std::vector<std::string> cells;
+  for (pugi::xml_node cell : row.children("td")) {
+    cells.push_back(testing::TextOf(cell));
+  }
+  EXPECT_EQ(cells, (std::vector<std::string>{testing::kHostileFigureName,
+                                             testing::kHostileFigureValue}));
+  Walk(table, [](pugi::xml_node node) {
+    const std::string name = node.name();
+    EXPECT_NE(name, "script");
+    EXPECT_NE(name, "u");
+  });
+}
+
+TEST(HtmlWriterFiguresTest, ATestsFiguresAppearUnderEveryClaimItDeclares) {
+  Report report;
+  TestResult test;
+  test.full_name = "SaRestart.PipeRead";
+  test.claims = {"signal.a", "signal.b"};
+  test.measured = {{"sa_restart.read", "resumed"}};
+  report.tests.push_back(test);
+  for (const char* id : {"signal.a", "signal.b"}) {
+    ClaimReport claim;
+    claim.claim.id = id;
+    claim.claim.area = "signal";
+    claim.verdict = Verdict::kConfirmed;
+    claim.tests = {0};
+    report.claims.push_back(claim);
+  }
+  ClaimReport without;
+  without.claim.id = "signal.c";
+  without.claim.area = "signal";
+  report.claims.push_back(without);
+  pugi::xml_document page = testing::ParseHtml(WriteHtml(report));
+  for (const char* id : {"signal.a", "signal.b", "signal.c"}) {
+    const pugi::xml_node section = page.find_node([&](pugi::xml_node node) {
+      return std::string_view(node.attribute("id").value()) ==
+             std::string("claim-") + id;
+    });
+    ASSERT_TRUE(section) << id;
+    const pugi::xml_node table = section.find_node([](pugi::xml_node node) {
+      return std::string_view(node.attribute("class").value()) == "measured";
+    });
+    EXPECT_EQ(static_cast<bool>(table), std::string(id) != "signal.c") << id;
+    if (table) {
+      EXPECT_THAT(testing::TextOf(table),
+                  HasSubstr("SaRestart.PipeReadsa_restart.readresumed"));
+    }
+  }
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -99,6 +100,24 @@ TEST_F(JsonWriterTest, TestsKeepMessagesWholeAndReruns) {
     }
   }
   EXPECT_GT(reruns, 0);
+}
+
+TEST_F(JsonWriterTest, TestsCarryEveryFigureTheyRecordedInOrder) {
+  // The Markdown and HTML sections cap their figure tables and send the
+  // reader here for the rest.
+  const json& tests = (*json_)["tests"];
+  ASSERT_EQ(tests.size(), report_->tests.size());
+  size_t most = 0;
+  for (size_t i = 0; i < tests.size(); ++i) {
+    const auto& measured = report_->tests[i].measured;
+    ASSERT_EQ(tests[i]["measured"].size(), measured.size());
+    for (size_t k = 0; k < measured.size(); ++k) {
+      EXPECT_EQ(tests[i]["measured"][k]["name"], measured[k].first);
+      EXPECT_EQ(tests[i]["measured"][k]["value"], measured[k].second);
+    }
+    most = std::max(most, measured.size());
+  }
+  EXPECT_EQ(most, static_cast<size_t>(testing::kManyFigures));
 }
 
 TEST_F(JsonWriterTest, FiguresCarryTheirTest) {

@@ -6,6 +6,7 @@
 
 #include "fmt/format.h"
 #include "tools/report/claim_evidence.h"
+#include "tools/report/claim_figures.h"
 #include "tools/report/report_writers.h"
 #include "tools/report/text_escape.h"
 
@@ -156,6 +157,33 @@ void WriteTests(const Report& report, const ClaimReport& claim,
   }
 }
 
+// Every figure the deciding tests recorded, whatever the claim's kind: the
+// test's name only on the first row of its group, so a long list reads as
+// one block per test.
+void WriteMeasuredFigures(const Report& report, const ClaimReport& claim,
+                          std::string& md) {
+  const ClaimFigures figures = FiguresOfClaim(report, claim);
+  if (figures.groups.empty()) return;
+  md += "**Figures measured:**\n\n| test | figure | value |\n|---|---|---|\n";
+  for (const TestFigures& group : figures.groups) {
+    for (size_t i = 0; i < group.shown; ++i) {
+      const auto& [name, value] = group.test->measured[i];
+      md += fmt::format(
+          "| {} | {} | {} |\n",
+          i == 0 ? CodeSpan(group.test->full_name, true) : std::string(),
+          name.empty() ? std::string("—") : CodeSpan(name, true),
+          MarkdownEscape(FigureValueCell(value)));
+    }
+  }
+  md += "\n";
+  if (figures.left_out > 0) {
+    md += fmt::format(
+        "… {} more in report.json (and junit.xml): this section shows the "
+        "first {} figures.\n\n",
+        figures.left_out, figures.shown);
+  }
+}
+
 void WriteClaim(const Report& report, const ClaimReport& claim,
                 std::string& md) {
   const claims::Claim& c = claim.claim;
@@ -204,6 +232,7 @@ void WriteClaim(const Report& report, const ClaimReport& claim,
     }
   }
   WriteTests(report, claim, md);
+  WriteMeasuredFigures(report, claim, md);
 }
 
 }  // namespace

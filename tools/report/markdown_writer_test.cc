@@ -1,9 +1,11 @@
 #include <map>
 #include <string>
 
+#include "fmt/format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/report/claim_evidence.h"
+#include "tools/report/claim_figures.h"
 #include "tools/report/markdown_summary.h"
 #include "tools/report/report_test_util.h"
 #include "tools/report/report_writers.h"
@@ -99,9 +101,19 @@ TEST_F(MarkdownWriterTest, EveryTableRowHasTheColumnsOfItsTable) {
   }
 }
 
+// Whether `text` holds `tag` with its `<` not escaped: "\\<script" is the
+// text "<script" in CommonMark, "<script" is an element.
+bool HasUnescapedTag(const std::string& text, const std::string& tag) {
+  for (size_t at = text.find(tag); at != std::string::npos;
+       at = text.find(tag, at + 1)) {
+    if (at == 0 || text[at - 1] != '\\') return true;
+  }
+  return false;
+}
+
 TEST_F(MarkdownWriterTest, MarkupFromMessagesStaysInsideCodeBlocks) {
   const testing::MarkdownParts parts = testing::SplitMarkdown(*markdown_);
-  EXPECT_THAT(parts.outside, Not(HasSubstr("<script")));
+  EXPECT_FALSE(HasUnescapedTag(parts.outside, "<script"));
   EXPECT_THAT(parts.outside, Not(HasSubstr("<b>")));
   EXPECT_THAT(parts.outside, Not(HasSubstr("<i>")));
   // The message (with its own ``` and </pre>) is one whole block, not cut
@@ -141,6 +153,107 @@ TEST_F(MarkdownWriterTest, MeasuredClaimShowsRuleAndFigures) {
     return;
   }
   FAIL() << "the sample has no measured claim with figures";
+}
+
+// The claim of the sample that is not measured and whose tests recorded
+// figures (sample_report.h).
+const ClaimReport& NotMeasuredWithFigures(const Report& report) {
+  for (const ClaimReport& claim : report.claims) {
+    if (claim.claim.rule || claim.tests.empty()) continue;
+    if (!report.tests[claim.tests.front()].measured.empty()) return claim;
+  }
+  throw std::logic_error("the sample has no unmeasured claim with figures");
+}
+
+// The text of one claim's section, up to the next claim's anchor.
+std::string SectionOf(const std::string& markdown, const std::string& id) {
+  const size_t section = markdown.find("<a id=\"claim-" + id + "\"");
+  if (section == std::string::npos) return "";
+  const size_t next = markdown.find("<a id=\"claim-", section + 1);
+  return markdown.substr(
+      section, next == std::string::npos ? std::string::npos : next - section);
+}
+
+TEST_F(MarkdownWriterTest, FiguresMeasuredFollowTheDecidingTestsGroupedByTest) {
+  const ClaimReport& claim = NotMeasuredWithFigures(*report_);
+  const std::string text = SectionOf(*markdown_, claim.claim.id);
+  const std::string first = report_->tests[claim.tests[0]].full_name;
+  const std::string second = report_->tests[claim.tests[1]].full_name;
+  const size_t tests = text.find("**Deciding tests:**");
+  const size_t figures = text.find(
+      "**Figures measured:**\n\n| test | figure | value |\n|---|---|---|\n"
+      "| `" +
+      first +
+      "` | `sa_restart.read` | resumed |\n"
+      "|  | `sa_restart.msgrcv` | EINTR |\n");
+  ASSERT_NE(tests, std::string::npos);
+  ASSERT_NE(figures, std::string::npos) << text;
+  EXPECT_LT(tests, figures);
+  // The second test's group starts with its name, and its figures keep the
+  // order they were recorded in.
+  EXPECT_THAT(text, HasSubstr("| `" + second +
+                              "` | `sample.step_000` | 0 |\n"
+                              "|  | `sample.step_001` | 7 |\n"));
+}
+
+TEST_F(MarkdownWriterTest, FigureNamesAndValuesAreEscaped) {
+  const ClaimReport& claim = NotMeasuredWithFigures(*report_);
+  const std::string text = SectionOf(*markdown_, claim.claim.id);
+  // The name is literal code (its `|` escaped for the table), the value
+  // plain text with every markup character escaped.
+  EXPECT_THAT(text,
+              HasSubstr("|  | ``odd\\|name `tick` <u>&amp;`` | " +
+                        MarkdownEscape(testing::kHostileFigureValue) + " |\n"));
+  EXPECT_FALSE(
+      HasUnescapedTag(testing::SplitMarkdown(text).outside, "<script"));
+  EXPECT_FALSE(HasUnescapedTag(text, "</script"));
+}
+
+TEST_F(MarkdownWriterTest, FiguresMeasuredAreCappedPerClaim) {
+  const ClaimReport& claim = NotMeasuredWithFigures(*report_);
+  const std::string text = SectionOf(*markdown_, claim.claim.id);
+  // 3 figures of the first test, then the second test's up to the cap.
+  const int second_shown = static_cast<int>(kMaxFigureRowsPerClaim) - 3;
+  const int left_out = testing::kManyFigures - second_shown;
+  ASSERT_GT(left_out, 0) << "the sample must exceed the cap";
+  EXPECT_THAT(text, HasSubstr(fmt::format("| `sample.step_{:03}` |",
+                                          second_shown - 1)));
+  EXPECT_THAT(text,
+              Not(HasSubstr(fmt::format("`sample.step_{:03}`", second_shown))));
+  EXPECT_THAT(text, HasSubstr(fmt::format(
+                        "… {} more in report.json (and junit.xml): this "
+                        "section shows the first {} figures.",
+                        left_out, kMaxFigureRowsPerClaim)));
+}
+
+TEST_F(MarkdownWriterTest, MeasuredClaimKeepsItsRuleFiguresAndListsAll) {
+  for (const ClaimReport& claim : report_->claims) {
+    if (claim.figures.empty()) continue;
+    const std::string text = SectionOf(*markdown_, claim.claim.id);
+    const size_t rule = text.find("| figure | value | recorded by |");
+    const size_t measured = text.find("**Figures measured:**");
+    ASSERT_NE(rule, std::string::npos);
+    ASSERT_NE(measured, std::string::npos);
+    EXPECT_LT(rule, measured);
+    EXPECT_THAT(text.substr(measured), HasSubstr("| `sample.ratio` | 0.21 |"));
+    EXPECT_THAT(text, Not(HasSubstr("more in report.json")));
+    return;
+  }
+  FAIL() << "the sample has no measured claim with figures";
+}
+
+TEST_F(MarkdownWriterTest, ClaimsWithoutFiguresHaveNoFiguresTable) {
+  for (const ClaimReport& claim : report_->claims) {
+    bool any = false;
+    for (size_t index : claim.tests) {
+      any = any || !report_->tests[index].measured.empty();
+    }
+    EXPECT_EQ(
+        SectionOf(*markdown_, claim.claim.id).find("**Figures measured:**") !=
+            std::string::npos,
+        any)
+        << claim.claim.id;
+  }
 }
 
 TEST_F(MarkdownWriterTest, ExpectedDeviationAndNotCheckableSayWhy) {
@@ -186,6 +299,35 @@ TEST(MarkdownWriterReasonTest, RegistryReasonIsShownWhenTheExplanationLacksIt) {
   report.claims[0].explanation = "history, not behaviour";
   EXPECT_THAT(WriteMarkdown(report),
               ::testing::Not(::testing::HasSubstr("**Why it cannot")));
+}
+
+}  // namespace
+}  // namespace ipcproof::verify
+
+namespace ipcproof::verify {
+namespace {
+
+TEST(MarkdownWriterFiguresTest, ATestsFiguresAppearUnderEveryClaimItDeclares) {
+  Report report;
+  TestResult test;
+  test.full_name = "SaRestart.PipeRead";
+  test.claims = {"signal.a", "signal.b"};
+  test.measured = {{"sa_restart.read", "resumed"}};
+  report.tests.push_back(test);
+  for (const char* id : {"signal.a", "signal.b"}) {
+    ClaimReport claim;
+    claim.claim.id = id;
+    claim.claim.area = "signal";
+    claim.verdict = Verdict::kConfirmed;
+    claim.tests = {0};
+    report.claims.push_back(claim);
+  }
+  const std::string markdown = WriteMarkdown(report);
+  const std::string row =
+      "| `SaRestart.PipeRead` | `sa_restart.read` | resumed |";
+  const size_t first = markdown.find(row);
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_NE(markdown.find(row, first + 1), std::string::npos);
 }
 
 }  // namespace

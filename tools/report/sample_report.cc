@@ -19,6 +19,10 @@ const char kHostileMessage[] =
     "colour\x1b[0m\r\n"
     "</pre></section></script><!-- -->]]> end";
 
+const char kHostileFigureName[] = "odd|name `tick` <u>&amp;";
+const char kHostileFigureValue[] =
+    "<script>alert(2)</script> | &amp; \"q\" ``` 管道";
+
 namespace {
 
 // What the sample gives the claims that are neither measured nor
@@ -215,12 +219,25 @@ Report BuildSampleReport(const claims::Registry& registry) {
           cr.verdict = Earned(claim.predicted);
           cr.explanation = "1 test passed; 1 skipped: needs CAP_SYS_RESOURCE";
           break;
-        case Role::kEarnedTwoTests:
+        case Role::kEarnedTwoTests: {
           cr.tests = {builder.AddTest(claim, Passed(0.004)),
                       builder.AddTest(claim, Passed(0.005))};
+          // A claim that is not measured still shows what its tests
+          // recorded: a table of words, figures made to break a writer, and
+          // more figures than a section shows.
+          report.tests[cr.tests[0]].measured = {
+              {"sa_restart.read", "resumed"},
+              {"sa_restart.msgrcv", "EINTR"},
+              {kHostileFigureName, kHostileFigureValue}};
+          for (int step = 0; step < kManyFigures; ++step) {
+            report.tests[cr.tests[1]].measured.push_back(
+                {fmt::format("sample.step_{:03}", step),
+                 std::to_string(step * 7)});
+          }
           cr.verdict = Earned(claim.predicted);
           cr.explanation = "2 tests passed";
           break;
+        }
       }
     } else {
       cr.tests = {builder.AddTest(claim, Passed(0.002))};

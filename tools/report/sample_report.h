@@ -1,6 +1,7 @@
 // A Report for the writers' tests (test-only): every claim of the real
 // registry, every verdict, every failure kind, a rerun that passes and
-// reruns that fail, a measured claim with figures, skips with reasons, and
+// reruns that fail, a measured claim with figures, a claim that is not
+// measured whose tests recorded figures, skips with reasons, and
 // messages made to break a careless writer (markup, table bars, entities,
 // quotes, newlines, backtick fences, Chinese, invalid UTF-8, terminal
 // escapes).
@@ -17,6 +18,16 @@ namespace ipcproof::verify::testing {
 // A message holding everything above; every failure and skip of the sample
 // carries it.
 extern const char kHostileMessage[];
+
+// The claim that earns its verdict with two passing tests is not measured,
+// yet its tests record figures: the first test "sa_restart.read" =
+// "resumed", "sa_restart.msgrcv" = "EINTR", then this name and value (valid
+// UTF-8, so every format carries them unchanged); the second test
+// kManyFigures figures "sample.step_NNN" = "7 * NNN", more than a section
+// shows.
+extern const char kHostileFigureName[];
+extern const char kHostileFigureValue[];
+inline constexpr int kManyFigures = 125;
 
 // docs/claims.json, read from the test's runfiles (the working directory of
 // a Bazel test is its runfiles root).
