@@ -18,7 +18,8 @@
 //     MonotonicDeadlineFromNow (posix_semaphore.cc), getpid() in
 //     ChildProcess::Fork, getpid() and getuid() in QueueSignal (the
 //     sender's identity it writes into the siginfo, signalfd.cc),
-//     steady_clock::now() in PollInWithin (signal_syscalls.cc);
+//     steady_clock::now() in PollInWithin (signal_syscalls.cc) and
+//     TcpSocket::ReceiveExactWithin (tcp_socket.cc);
 //   - calls a freshly forked child makes before its body runs (prctl,
 //     getppid, setpgid, _exit in ChildProcess::Fork): they must be
 //     async-signal-safe and direct, and a mocked fork never reaches them (it
@@ -55,6 +56,13 @@
 //                                             tcgetpgrp tcgetattr tcsetattr
 //                                             dup2 (open, close, fcntl and
 //                                             ioctl TIOCSCTTY via FdSyscalls)
+//   SocketSyscalls   ipc/socket_syscalls.h    socket socketpair bind listen
+//                                             accept4 connect sendmsg recvmsg
+//                                             getsockopt setsockopt shutdown
+//                                             getsockname getpeername
+//                                             (close via FdSyscalls, poll
+//                                             via SignalSyscalls)
+//   ZeroCopySyscalls ipc/zero_copy_syscalls.h sendfile splice tee vmsplice
 // A new mechanism (shared memory, semaphores, signals, sockets) adds its own
 // <mechanism>_syscalls.h the same way; a call it shares with another
 // (read(2) on a socket, close(2) of any descriptor) uses the seam that

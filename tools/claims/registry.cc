@@ -246,7 +246,8 @@ Claim ReadClaim(const json& value, const std::string& where_in_list,
                    "digits and '-' after the area)");
   }
   reader.AllowOnly({"id", "area", "beyond_note", "note", "meaning", "semantics",
-                    "predicted", "folder", "not_checkable", "rule"});
+                    "predicted", "folder", "also_decided_in", "not_checkable",
+                    "rule"});
 
   claim.area = reader.Text("area");
   const std::string prefix = claim.id.substr(0, claim.id.find('.'));
@@ -301,12 +302,29 @@ Claim ReadClaim(const json& value, const std::string& where_in_list,
 
   claim.folder = reader.Text("folder");
   constexpr std::string_view kFolderRoot = "conformance/";
-  if (!claim.folder.starts_with(kFolderRoot) ||
-      claim.folder.size() == kFolderRoot.size() ||
-      claim.folder.ends_with("/")) {
+  auto is_folder = [&](const std::string& folder) {
+    return folder.starts_with(kFolderRoot) &&
+           folder.size() > kFolderRoot.size() && !folder.ends_with("/");
+  };
+  if (!is_folder(claim.folder)) {
     reader.FailKey("folder", "\"" + claim.folder +
                                  "\" must be a folder under conformance/, "
                                  "like \"conformance/pipe\"");
+  }
+  if (reader.Has("also_decided_in")) {
+    const json& others = reader.Array("also_decided_in");
+    if (others.empty()) {
+      reader.FailKey("also_decided_in", "must be absent rather than empty");
+    }
+    for (const json& other : others) {
+      if (!other.is_string() || !is_folder(other.get<std::string>()) ||
+          other.get<std::string>() == claim.folder) {
+        reader.FailKey("also_decided_in",
+                       "entry " + other.dump() +
+                           " must be another folder under conformance/");
+      }
+      claim.also_decided_in.push_back(other.get<std::string>());
+    }
   }
 
   const bool not_checkable = claim.predicted == Predicted::kNotCheckable;

@@ -56,8 +56,12 @@ struct Claim {
   std::string semantics;                // what the documentation says
   std::vector<std::string> references;  // man pages: "pipe(7)", "read(2)"
   Predicted predicted = Predicted::kConfirmed;
-  std::string folder;         // "conformance/pipe": whose tests decide it
-  std::string not_checkable;  // why, when predicted is kNotCheckable
+  std::string folder;  // "conformance/pipe": whose tests decide it
+  // Other folders whose tests may also declare it: evidence that belongs to
+  // another mechanism's tests (a pipe end passed over a Unix socket refutes
+  // pipe.anon.parent-child-only). Empty for most claims.
+  std::vector<std::string> also_decided_in;
+  std::string not_checkable;         // why, when predicted is kNotCheckable
   std::optional<MeasuredRule> rule;  // when predicted is kMeasured
 };
 
