@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "conformance/copy/copy_files.h"
 #include "conformance/kit/alarm_deadline.h"
 #include "conformance/kit/blocking.h"
 #include "conformance/kit/bytes.h"
@@ -39,7 +40,6 @@
 #include "conformance/kit/files.h"
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/memory.h"
-#include "conformance/kit/temp_path.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ipc/child_process.h"
@@ -53,56 +53,6 @@ namespace ipcproof {
 namespace {
 
 using ::ipc::ChildProcess;
-
-// A regular file in the test's directory holding `contents`, removed on
-// scope exit; `fd` is opened with `flags` (position 0).
-struct TempFile {
-  explicit TempFile(std::string_view contents, int flags = O_RDONLY)
-      : path(UniqueTempPath("splice")), unlink(path) {
-    {
-      ipc::UniqueFd writer(
-          ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-      if (!writer.valid()) ipc::ThrowErrno("open " + path);
-      size_t done = 0;
-      while (done < contents.size()) {
-        const ssize_t n = ::write(writer.get(), contents.data() + done,
-                                  contents.size() - done);
-        if (n < 0) ipc::ThrowErrno("write " + path);
-        done += static_cast<size_t>(n);
-      }
-    }
-    fd = Reopen(flags);
-  }
-  ipc::UniqueFd Reopen(int flags) const {
-    ipc::UniqueFd opened(::open(path.c_str(), flags | O_CLOEXEC));
-    if (!opened.valid()) ipc::ThrowErrno("open " + path);
-    return opened;
-  }
-  // The whole file as it is now (pread from 0, bounded by st_size).
-  std::string Contents() const {
-    const ipc::UniqueFd reader = Reopen(O_RDONLY);
-    std::string out(static_cast<size_t>(StatFd(reader.get()).st_size), '\0');
-    size_t done = 0;
-    while (done < out.size()) {
-      const ssize_t n = ::pread(reader.get(), out.data() + done,
-                                out.size() - done, static_cast<off_t>(done));
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    out.resize(done);
-    return out;
-  }
-  std::string path;
-  ScopedUnlink unlink;
-  ipc::UniqueFd fd;
-};
-
-std::string PatternText(size_t size, unsigned seed) {
-  const std::vector<char> bytes = Pattern(size, seed);
-  return std::string(bytes.begin(), bytes.end());
-}
-
-off_t Position(int fd) { return ::lseek(fd, 0, SEEK_CUR); }
 
 // Moves `total` bytes from `in` to `out` with splice, waiting (poll, one
 // deadline per call) for `wait_fd` to be ready for `wait_events` before
