@@ -37,12 +37,15 @@
 #include "ipc/child_process.h"
 #include "ipc/pipe.h"
 #include "ipc/unique_fd.h"
+#include "ipc/unix_socket.h"
 
 namespace ipcproof {
 namespace {
 
 using ::ipc::ChildProcess;
 using ::ipc::UniqueFd;
+using ::ipc::UnixAddress;
+using ::ipc::UnixSocket;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -80,12 +83,11 @@ UniqueFd OpenTempFile(const std::string& stem, const char* contents) {
 
 // Receives one message with room for `max_fds` descriptors, after polling
 // for it; fails the test when nothing arrives in time.
-Received ReceiveRights(int socket, size_t max_fds, size_t data = 64,
+Received ReceiveRights(UnixSocket& socket, size_t max_fds, size_t data = 64,
                        int flags = 0) {
-  EXPECT_NE(PollFor(socket, POLLIN, kArrivalTimeoutMs) & POLLIN, 0)
+  EXPECT_NE(PollFor(socket.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0)
       << "no message arrived within " << kArrivalTimeoutMs << " ms";
-  return ReceiveWithControl(socket, data, CMSG_SPACE(max_fds * sizeof(int)),
-                            flags | MSG_DONTWAIT);
+  return ReceiveMessage(socket, data, max_fds, false, flags | MSG_DONTWAIT);
 }
 
 // --- The received descriptor is the sender's open file description --------
@@ -96,19 +98,19 @@ Received ReceiveRights(int socket, size_t max_fds, size_t data = 64,
 // moves the offset through what it received, and the test sees it move.
 TEST(ScmRightsTest, ReceivedDescriptorSharesTheFileOffset) {
   CLAIM("sock.beyond.scm-rights-same-description");
-  UnixPair pair = MakeUnixPair(SOCK_STREAM);
-  const int child_end = pair.second.get();
+  auto pair = UnixSocket::Pair(SOCK_STREAM);
+  const int child_end = pair.second.fd();
   ChildProcess child = ChildProcess::Fork([child_end] {
     const int fd = ReceiveFd(child_end);
     if (fd < 0) return 10;
     if (::lseek(fd, 7, SEEK_SET) != 7) return 11;
     return ::write(child_end, "k", 1) == 1 ? 0 : 12;
   });
-  pair.second.Reset();
+  pair.second.Close();
   UniqueFd file = OpenTempFile("offset", "0123456789");
   ASSERT_TRUE(file) << std::strerror(errno);
   ASSERT_EQ(::lseek(file.get(), 0, SEEK_CUR), 0);
-  ASSERT_TRUE(SendFd(pair.first.get(), file.get())) << std::strerror(errno);
+  ASSERT_TRUE(SendFd(pair.first.fd(), file.get())) << std::strerror(errno);
   ASSERT_TRUE(ExitsWithZeroWithin(child));
   EXPECT_EQ(::lseek(file.get(), 0, SEEK_CUR), 7)
       << "the child's lseek on the received descriptor did not move ours";
@@ -121,8 +123,8 @@ TEST(ScmRightsTest, ReceivedDescriptorSharesTheFileOffset) {
 // set through the received descriptor, they show through the sender's.
 TEST(ScmRightsTest, StatusFlagsSetByTheReceiverShowInTheSender) {
   CLAIM("sock.beyond.scm-rights-same-description");
-  UnixPair pair = MakeUnixPair(SOCK_STREAM);
-  const int child_end = pair.second.get();
+  auto pair = UnixSocket::Pair(SOCK_STREAM);
+  const int child_end = pair.second.fd();
   ChildProcess child = ChildProcess::Fork([child_end] {
     const int fd = ReceiveFd(child_end);
     if (fd < 0) return 10;
@@ -131,10 +133,10 @@ TEST(ScmRightsTest, StatusFlagsSetByTheReceiverShowInTheSender) {
     if (::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return 12;
     return 0;
   });
-  pair.second.Reset();
+  pair.second.Close();
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
   ASSERT_EQ(::fcntl(pipe.read_fd(), F_GETFL) & O_NONBLOCK, 0);
-  ASSERT_TRUE(SendFd(pair.first.get(), pipe.read_fd())) << std::strerror(errno);
+  ASSERT_TRUE(SendFd(pair.first.fd(), pipe.read_fd())) << std::strerror(errno);
   ASSERT_TRUE(ExitsWithZeroWithin(child))
       << "11: O_NONBLOCK was already set; 12: F_SETFL failed";
   EXPECT_NE(::fcntl(pipe.read_fd(), F_GETFL) & O_NONBLOCK, 0);
@@ -147,8 +149,8 @@ TEST(ScmRightsTest, StatusFlagsSetByTheReceiverShowInTheSender) {
 // offset as the sender's descriptor (proc(5): "pos", "ino").
 TEST(ScmRightsTest, ReceiverFdinfoShowsTheSameInodeAndOffset) {
   CLAIM("sock.beyond.scm-rights-same-description");
-  UnixPair pair = MakeUnixPair(SOCK_STREAM);
-  const int child_end = pair.second.get();
+  auto pair = UnixSocket::Pair(SOCK_STREAM);
+  const int child_end = pair.second.fd();
   ChildProcess child = ChildProcess::Fork([child_end] {
     const int fd = ReceiveFd(child_end);
     if (fd < 0) return 10;
@@ -158,15 +160,14 @@ TEST(ScmRightsTest, ReceiverFdinfoShowsTheSameInodeAndOffset) {
     char byte;
     return ChildReadByte(child_end, &byte) ? 0 : 12;
   });
-  pair.second.Reset();
+  pair.second.Close();
   UniqueFd file = OpenTempFile("fdinfo", "abcdefgh");
   ASSERT_TRUE(file);
   ASSERT_EQ(::lseek(file.get(), 3, SEEK_SET), 3);
-  ASSERT_TRUE(SendFd(pair.first.get(), file.get()));
-  ASSERT_NE(PollFor(pair.first.get(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  ASSERT_TRUE(SendFd(pair.first.fd(), file.get()));
+  ASSERT_NE(PollFor(pair.first.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
   unsigned char number = 0;
-  ASSERT_THAT(::read(pair.first.get(), &number, 1),
-              SyscallSucceedsWithValue(1));
+  ASSERT_THAT(::read(pair.first.fd(), &number, 1), SyscallSucceedsWithValue(1));
   const std::string their_ino = FdInfoField(child.pid(), number, "ino");
   const std::string their_pos = FdInfoField(child.pid(), number, "pos");
   const std::string our_ino = FdInfoField(::getpid(), file.get(), "ino");
@@ -174,7 +175,7 @@ TEST(ScmRightsTest, ReceiverFdinfoShowsTheSameInodeAndOffset) {
   EXPECT_EQ(their_ino, our_ino);
   EXPECT_EQ(their_pos, "3");
   EXPECT_EQ(std::to_string(StatFd(file.get()).st_ino), our_ino);
-  ASSERT_THAT(::write(pair.first.get(), "k", 1), SyscallSucceedsWithValue(1));
+  ASSERT_THAT(::write(pair.first.fd(), "k", 1), SyscallSucceedsWithValue(1));
   EXPECT_TRUE(ExitsWithZeroWithin(child));
 }
 
@@ -183,15 +184,15 @@ TEST(ScmRightsTest, ReceiverFdinfoShowsTheSameInodeAndOffset) {
 // receiver asks with MSG_CMSG_CLOEXEC (recvmsg(2)).
 TEST(ScmRightsTest, CloseOnExecIsNotPassedButCanBeRequested) {
   CLAIM("sock.beyond.scm-rights-same-description");
-  UnixPair pair = MakeUnixPair(SOCK_STREAM);
+  auto pair = UnixSocket::Pair(SOCK_STREAM);
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
   ASSERT_EQ(::fcntl(pipe.read_fd(), F_GETFD), FD_CLOEXEC);
-  ASSERT_GT(SendWithRights(pair.first.get(), {pipe.read_fd()}, "a"), 0);
-  ASSERT_GT(SendWithRights(pair.first.get(), {pipe.read_fd()}, "b"), 0);
-  Received plain = ReceiveRights(pair.second.get(), 1, 1);
+  ASSERT_GT(SendWithRights(pair.first, {pipe.read_fd()}, "a"), 0);
+  ASSERT_GT(SendWithRights(pair.first, {pipe.read_fd()}, "b"), 0);
+  Received plain = ReceiveRights(pair.second, 1, 1);
   ASSERT_THAT(plain.fds, SizeIs(1));
   EXPECT_THAT(::fcntl(plain.fds[0], F_GETFD), SyscallSucceedsWithValue(0));
-  Received cloexec = ReceiveRights(pair.second.get(), 1, 1, MSG_CMSG_CLOEXEC);
+  Received cloexec = ReceiveRights(pair.second, 1, 1, MSG_CMSG_CLOEXEC);
   ASSERT_THAT(cloexec.fds, SizeIs(1));
   EXPECT_THAT(::fcntl(cloexec.fds[0], F_GETFD),
               SyscallSucceedsWithValue(FD_CLOEXEC));
@@ -203,14 +204,14 @@ TEST(ScmRightsTest, CloseOnExecIsNotPassedButCanBeRequested) {
 // number onto its own object.
 TEST(ScmRightsTest, SeveralDescriptorsArriveInOrder) {
   CLAIM("sock.beyond.scm-rights-same-description");
-  UnixPair pair = MakeUnixPair(SOCK_SEQPACKET);
+  auto pair = UnixSocket::Pair(SOCK_SEQPACKET);
   ipc::Pipe a = ipc::Pipe::Create(O_CLOEXEC);
   ipc::Pipe b = ipc::Pipe::Create(O_CLOEXEC);
   ipc::Pipe c = ipc::Pipe::Create(O_CLOEXEC);
   const std::vector<int> sent = {a.write_fd(), b.write_fd(), c.write_fd()};
-  ASSERT_THAT(SendWithRights(pair.first.get(), sent, "xyz"),
+  ASSERT_THAT(SendWithRights(pair.first, sent, "xyz"),
               SyscallSucceedsWithValue(3));
-  Received r = ReceiveRights(pair.second.get(), 3);
+  Received r = ReceiveRights(pair.second, 3);
   ASSERT_THAT(r.fds, SizeIs(3));
   EXPECT_EQ(r.data, "xyz");
   EXPECT_EQ(r.msg_flags & MSG_CTRUNC, 0);
@@ -229,18 +230,18 @@ TEST(ScmRightsTest, SeveralDescriptorsArriveInOrder) {
 // descriptor. Bounded waits only; any failure is its exit code.
 IPCPROOF_PROGRAM(scm_rights_pipe_reader) {
   if (argc != 2) return 2;
-  const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return 3;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  const size_t len = std::strlen(argv[1]);
-  if (len + 1 > sizeof addr.sun_path) return 4;
-  std::memcpy(addr.sun_path + 1, argv[1], len);
-  if (::connect(s, reinterpret_cast<sockaddr*>(&addr),
-                static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 +
-                                       len)) != 0) {
-    return 5;
+  // A fresh program after exec, not a forked child: the throwing forms are
+  // fine here, caught into exit codes.
+  UnixSocket socket;
+  UnixAddress address;
+  try {
+    socket = UnixSocket::Create(SOCK_STREAM);
+    address = UnixAddress::Abstract(argv[1]);
+  } catch (const std::exception&) {
+    return 3;
   }
+  if (socket.TryConnect(address) != 0) return 5;
+  const int s = socket.fd();
   if (!ChildPollIn(s)) return 6;
   const int fd = ReceiveFd(s);
   if (fd < 0) return 7;
@@ -257,7 +258,7 @@ IPCPROOF_PROGRAM(scm_rights_pipe_reader) {
   const int r =
       std::snprintf(reply, sizeof reply, "%.*s|%.*s", static_cast<int>(n),
                     message, static_cast<int>(l), link);
-  return ::write(s, reply, static_cast<size_t>(r)) == r ? 0 : 11;
+  return socket.TrySend(Bytes(std::string_view(reply, r))) == r ? 0 : 11;
 }
 
 // pipe(7) and the note say an anonymous pipe serves parent and child. Here
@@ -268,12 +269,10 @@ IPCPROOF_PROGRAM(scm_rights_pipe_reader) {
 TEST(ScmRightsTest, PipeEndPassedToAnExecdProgramMakesItAPipeUser) {
   CLAIM("pipe.anon.parent-child-only", "sock.beyond.scm-rights-unrelated");
   const std::string name = UniqueAbstractName("pipe-handover");
-  const UnixAddress address = AbstractAddress(name);
-  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  ASSERT_TRUE(listener);
-  ASSERT_THAT(::bind(listener.get(), address.get(), address.length),
-              SyscallSucceeds());
-  ASSERT_THAT(::listen(listener.get(), 1), SyscallSucceeds());
+  const UnixAddress address = UnixAddress::Abstract(name);
+  UnixSocket listener = UnixSocket::Create(SOCK_STREAM);
+  ASSERT_THAT(listener.TryBind(address), SyscallSucceeds());
+  ASSERT_NO_THROW(listener.Listen(1));
   ChildProcess reader = ChildProcess::Fork([&] {
     ExecProgram("scm_rights_pipe_reader", {name.c_str()});
     return ExecFailureExit();
@@ -283,10 +282,11 @@ TEST(ScmRightsTest, PipeEndPassedToAnExecdProgramMakesItAPipeUser) {
   const std::string pipe_link =
       ReadLinkOrEmpty(ProcFdPath(::getpid(), pipe.read_fd()));
   ASSERT_THAT(pipe_link, HasSubstr("pipe:["));
-  ASSERT_NE(PollFor(listener.get(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0)
+  ASSERT_NE(PollFor(listener.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0)
       << "the exec'd reader never connected";
-  UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-  ASSERT_TRUE(conn) << std::strerror(errno);
+  UnixSocket conn;
+  ASSERT_NO_THROW(conn = listener.Accept());
+  ASSERT_TRUE(conn.valid());
   // The reader is not a descendant of the pipe: it was forked before the
   // pipe existed, and its descriptors hold no pipe: link yet.
   for (const std::string& entry :
@@ -294,14 +294,14 @@ TEST(ScmRightsTest, PipeEndPassedToAnExecdProgramMakesItAPipeUser) {
     EXPECT_NE(ReadLinkOrEmpty(ProcFdPath(reader.pid(), std::stoi(entry))),
               pipe_link);
   }
-  ASSERT_TRUE(SendFd(conn.get(), pipe.read_fd())) << std::strerror(errno);
+  ASSERT_TRUE(SendFd(conn.fd(), pipe.read_fd())) << std::strerror(errno);
   pipe.CloseReadEnd();  // from now on only the reader holds the read end
   ASSERT_THAT(::write(pipe.write_fd(), "through the pipe", 16),
               SyscallSucceedsWithValue(16));
   ASSERT_TRUE(ExitsWithZeroWithin(reader));
-  ASSERT_NE(PollFor(conn.get(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  ASSERT_NE(PollFor(conn.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
   char reply[160];
-  const ssize_t n = ::recv(conn.get(), reply, sizeof reply, MSG_DONTWAIT);
+  const ssize_t n = conn.TryReceive(Into(reply, sizeof reply), MSG_DONTWAIT);
   ASSERT_GT(n, 0);
   EXPECT_EQ(std::string(reply, n), "through the pipe|" + pipe_link);
 }
@@ -317,19 +317,18 @@ TEST(ScmRightsTest, PipeEndPassedToAnExecdProgramMakesItAPipeUser) {
 // open).
 TEST(ScmRightsTest, TruncatedControlSetsCtruncAndClosesTheRest) {
   CLAIM("sock.beyond.scm-rights-ctrunc-closes");
-  UnixPair pair = MakeUnixPair(SOCK_STREAM);
+  auto pair = UnixSocket::Pair(SOCK_STREAM);
   ipc::Pipe kept = ipc::Pipe::Create(O_CLOEXEC);
   ipc::Pipe dropped = ipc::Pipe::Create(O_CLOEXEC);
   ASSERT_GT(SendWithRights(
-                pair.first.get(),
+                pair.first,
                 {kept.write_fd(), dropped.write_fd(), dropped.write_fd()}, "x"),
             0);
   dropped.CloseWriteEnd();
   const int before = CountOpenFds();
-  ASSERT_NE(PollFor(pair.second.get(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  ASSERT_NE(PollFor(pair.second.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
   // Exactly CMSG_LEN(sizeof(int)): the header and one descriptor.
-  Received r = ReceiveWithControl(pair.second.get(), 1, CMSG_LEN(sizeof(int)),
-                                  MSG_DONTWAIT);
+  Received r = ReceiveMessage(pair.second, 1, 1, false, MSG_DONTWAIT);
   ASSERT_EQ(r.result, 1) << std::strerror(r.error);
   EXPECT_NE(r.msg_flags & MSG_CTRUNC, 0);
   ASSERT_THAT(r.fds, SizeIs(1));
@@ -349,12 +348,13 @@ TEST(ScmRightsTest, NoRoomForAnyDescriptorAddsNone) {
   CLAIM("sock.beyond.scm-rights-ctrunc-closes");
   for (const size_t room : {size_t{0}, CMSG_SPACE(0), CMSG_SPACE(0) + 1}) {
     SCOPED_TRACE("control buffer of " + std::to_string(room) + " bytes");
-    UnixPair pair = MakeUnixPair(SOCK_SEQPACKET);
+    auto pair = UnixSocket::Pair(SOCK_SEQPACKET);
     ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
-    ASSERT_GT(SendWithRights(pair.first.get(), {pipe.write_fd()}, "x"), 0);
+    ASSERT_GT(SendWithRights(pair.first, {pipe.write_fd()}, "x"), 0);
     pipe.CloseWriteEnd();
     const int before = CountOpenFds();
-    Received r = ReceiveWithControl(pair.second.get(), 1, room, MSG_DONTWAIT);
+    // Raw recvmsg: control buffer sizes the wrapper never builds.
+    Received r = ReceiveWithControl(pair.second.fd(), 1, room, MSG_DONTWAIT);
     ASSERT_EQ(r.result, 1) << std::strerror(r.error);
     EXPECT_EQ(r.msg_flags & MSG_CTRUNC, MSG_CTRUNC);
     EXPECT_EQ(r.controllen, 0u);
@@ -368,20 +368,20 @@ TEST(ScmRightsTest, NoRoomForAnyDescriptorAddsNone) {
 // goes on working.
 TEST(ScmRightsTest, ReadIgnoresAndClosesPassedDescriptors) {
   CLAIM("sock.beyond.scm-rights-ctrunc-closes");
-  UnixPair pair = MakeUnixPair(SOCK_STREAM);
+  auto pair = UnixSocket::Pair(SOCK_STREAM);
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
-  ASSERT_GT(SendWithRights(pair.first.get(), {pipe.write_fd()}, "abc"), 0);
+  ASSERT_GT(SendWithRights(pair.first, {pipe.write_fd()}, "abc"), 0);
   pipe.CloseWriteEnd();
   const int before = CountOpenFds();
   char data[3];
-  ASSERT_NE(PollFor(pair.second.get(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
-  ASSERT_THAT(::read(pair.second.get(), data, sizeof data),
+  ASSERT_NE(PollFor(pair.second.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  ASSERT_THAT(::read(pair.second.fd(), data, sizeof data),
               SyscallSucceedsWithValue(3));
   EXPECT_EQ(std::string(data, 3), "abc");
   EXPECT_EQ(CountOpenFds(), before);
   EXPECT_NE(PollFor(pipe.read_fd(), POLLIN, kArrivalTimeoutMs) & POLLHUP, 0);
-  ASSERT_THAT(::write(pair.first.get(), "d", 1), SyscallSucceedsWithValue(1));
-  ASSERT_THAT(::read(pair.second.get(), data, 1), SyscallSucceedsWithValue(1));
+  ASSERT_THAT(::write(pair.first.fd(), "d", 1), SyscallSucceedsWithValue(1));
+  ASSERT_THAT(::read(pair.second.fd(), data, 1), SyscallSucceedsWithValue(1));
   EXPECT_EQ(data[0], 'd');
 }
 
@@ -391,15 +391,16 @@ TEST(ScmRightsTest, ReadIgnoresAndClosesPassedDescriptors) {
 // SCM_MAX_FD descriptors in one message go through; one more fails EINVAL.
 TEST(ScmRightsTest, MoreThanScmMaxFdFailsEinval) {
   CLAIM("sock.beyond.scm-rights-max-fd");
-  UnixPair pair = MakeUnixPair(SOCK_DGRAM);
+  auto pair = UnixSocket::Pair(SOCK_DGRAM);
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
   const std::vector<int> at_limit(kScmMaxFd, pipe.write_fd());
   const std::vector<int> over_limit(kScmMaxFd + 1, pipe.write_fd());
-  EXPECT_THAT(SendWithRights(pair.first.get(), over_limit, "x"),
+  // Raw: ipc::UnixSocket refuses more than SCM_MAX_FD before the kernel.
+  EXPECT_THAT(SendRawRights(pair.first.fd(), over_limit, "x"),
               SyscallFailsWithErrno(EINVAL));
-  ASSERT_THAT(SendWithRights(pair.first.get(), at_limit, "x"),
+  ASSERT_THAT(SendWithRights(pair.first, at_limit, "x"),
               SyscallSucceedsWithValue(1));
-  Received r = ReceiveRights(pair.second.get(), kScmMaxFd);
+  Received r = ReceiveRights(pair.second, kScmMaxFd);
   EXPECT_EQ(r.msg_flags & MSG_CTRUNC, 0);
   EXPECT_THAT(r.fds, SizeIs(kScmMaxFd));
   CloseAll(r.fds);
@@ -409,8 +410,8 @@ TEST(ScmRightsTest, MoreThanScmMaxFdFailsEinval) {
 // cmsg_len is shorter than its header fails EINVAL (cmsg(3)).
 TEST(ScmRightsTest, BadDescriptorEbadfAndShortHeaderEinval) {
   CLAIM("sock.beyond.scm-rights-bad-arguments");
-  UnixPair pair = MakeUnixPair(SOCK_STREAM);
-  EXPECT_THAT(SendWithRights(pair.first.get(), {-1}, "x"),
+  auto pair = UnixSocket::Pair(SOCK_STREAM);
+  EXPECT_THAT(SendWithRights(pair.first, {-1}, "x"),
               SyscallFailsWithErrno(EBADF));
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   char byte = 'x';
@@ -424,10 +425,10 @@ TEST(ScmRightsTest, BadDescriptorEbadfAndShortHeaderEinval) {
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
   cmsg->cmsg_len = 1;
-  EXPECT_THAT(::sendmsg(pair.first.get(), &msg, 0),
+  EXPECT_THAT(::sendmsg(pair.first.fd(), &msg, 0),
               SyscallFailsWithErrno(EINVAL));
   // Neither failed send queued anything.
-  EXPECT_THAT(::recv(pair.second.get(), &byte, 1, MSG_DONTWAIT),
+  EXPECT_THAT(pair.second.TryReceive(Into(&byte, 1), MSG_DONTWAIT),
               SyscallFailsWithErrno(EAGAIN));
 }
 
@@ -439,18 +440,17 @@ TEST(ScmRightsTest, BadDescriptorEbadfAndShortHeaderEinval) {
 // bytes written before a descriptor arrive without it.
 TEST(ScmRightsTest, StreamReceiveStopsAtEachMessageWithRights) {
   CLAIM("sock.beyond.scm-rights-stream-boundary");
-  UnixPair pair = MakeUnixPair(SOCK_STREAM);
+  auto pair = UnixSocket::Pair(SOCK_STREAM);
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
-  ASSERT_THAT(::write(pair.first.get(), "plain", 5),
+  ASSERT_THAT(::write(pair.first.fd(), "plain", 5),
               SyscallSucceedsWithValue(5));
-  ASSERT_GT(SendWithRights(pair.first.get(), {pipe.read_fd()}, "first"), 0);
-  ASSERT_GT(SendWithRights(pair.first.get(), {pipe.write_fd()}, "second"), 0);
-  Received plain = ReceiveWithControl(pair.second.get(), 5,
-                                      CMSG_SPACE(sizeof(int)), MSG_DONTWAIT);
+  ASSERT_GT(SendWithRights(pair.first, {pipe.read_fd()}, "first"), 0);
+  ASSERT_GT(SendWithRights(pair.first, {pipe.write_fd()}, "second"), 0);
+  Received plain = ReceiveMessage(pair.second, 5, 1, false, MSG_DONTWAIT);
   EXPECT_EQ(plain.data, "plain");
   EXPECT_TRUE(plain.fds.empty()) << "the descriptor came with earlier bytes";
-  Received first = ReceiveRights(pair.second.get(), 1, 64);
-  Received second = ReceiveRights(pair.second.get(), 1, 64);
+  Received first = ReceiveRights(pair.second, 1, 64);
+  Received second = ReceiveRights(pair.second, 1, 64);
   EXPECT_EQ(first.data, "first");
   EXPECT_EQ(second.data, "second");
   ASSERT_THAT(first.fds, SizeIs(1));
@@ -464,18 +464,18 @@ TEST(ScmRightsTest, StreamReceiveStopsAtEachMessageWithRights) {
 // time), and the real receive that follows gets them again.
 TEST(ScmRightsTest, PeekInstallsTheDescriptorAndLeavesIt) {
   CLAIM("sock.beyond.scm-rights-peek");
-  UnixPair pair = MakeUnixPair(SOCK_SEQPACKET);
+  auto pair = UnixSocket::Pair(SOCK_SEQPACKET);
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
-  ASSERT_GT(SendWithRights(pair.first.get(), {pipe.write_fd()}, "p"), 0);
-  Received peeked = ReceiveRights(pair.second.get(), 1, 8, MSG_PEEK);
-  Received taken = ReceiveRights(pair.second.get(), 1, 8);
+  ASSERT_GT(SendWithRights(pair.first, {pipe.write_fd()}, "p"), 0);
+  Received peeked = ReceiveRights(pair.second, 1, 8, MSG_PEEK);
+  Received taken = ReceiveRights(pair.second, 1, 8);
   ASSERT_THAT(peeked.fds, SizeIs(1));
   ASSERT_THAT(taken.fds, SizeIs(1));
   EXPECT_NE(peeked.fds[0], taken.fds[0]);
   EXPECT_EQ(StatFd(peeked.fds[0]).st_ino, StatFd(pipe.write_fd()).st_ino);
   EXPECT_EQ(StatFd(taken.fds[0]).st_ino, StatFd(pipe.write_fd()).st_ino);
   char byte;
-  EXPECT_THAT(::recv(pair.second.get(), &byte, 1, MSG_DONTWAIT),
+  EXPECT_THAT(pair.second.TryReceive(Into(&byte, 1), MSG_DONTWAIT),
               SyscallFailsWithErrno(EAGAIN));
   CloseAll(peeked.fds);
   CloseAll(taken.fds);
@@ -489,14 +489,13 @@ TEST(ScmRightsTest, PeekInstallsTheDescriptorAndLeavesIt) {
 // receiver takes it.
 TEST(ScmRightsTest, SocketInFlightKeepsItsQueuedData) {
   CLAIM("sock.beyond.scm-rights-in-flight");
-  UnixPair channel = MakeUnixPair(SOCK_STREAM);
-  UnixPair passenger = MakeUnixPair(SOCK_STREAM);
-  ASSERT_GT(SendWithRights(channel.first.get(), {passenger.first.get()}, "s"),
-            0);
-  passenger.first.Reset();
-  ASSERT_THAT(::write(passenger.second.get(), "queued", 6),
+  auto channel = UnixSocket::Pair(SOCK_STREAM);
+  auto passenger = UnixSocket::Pair(SOCK_STREAM);
+  ASSERT_GT(SendWithRights(channel.first, {passenger.first.fd()}, "s"), 0);
+  passenger.first.Close();
+  ASSERT_THAT(::write(passenger.second.fd(), "queued", 6),
               SyscallSucceedsWithValue(6));
-  Received r = ReceiveRights(channel.second.get(), 1);
+  Received r = ReceiveRights(channel.second, 1);
   ASSERT_THAT(r.fds, SizeIs(1));
   UniqueFd received(r.fds[0]);
   char data[6];
@@ -506,7 +505,7 @@ TEST(ScmRightsTest, SocketInFlightKeepsItsQueuedData) {
   EXPECT_EQ(std::string(data, 6), "queued");
   // Its peer is still connected to it: the other direction works too.
   ASSERT_THAT(::write(received.get(), "back", 4), SyscallSucceedsWithValue(4));
-  ASSERT_THAT(::read(passenger.second.get(), data, 4),
+  ASSERT_THAT(::read(passenger.second.fd(), data, 4),
               SyscallSucceedsWithValue(4));
   EXPECT_EQ(std::string(data, 4), "back");
 }
@@ -518,35 +517,35 @@ TEST(ScmRightsTest, SocketInFlightKeepsItsQueuedData) {
 TEST(ScmRightsTest, SocketSentThroughItselfIsCollectedWhenUnreachable) {
   CLAIM("sock.beyond.scm-rights-in-flight");
   {
-    UnixPair pair = MakeUnixPair(SOCK_STREAM);
-    ASSERT_GT(SendWithRights(pair.first.get(), {pair.first.get()}, "self"), 0);
-    pair.first.Reset();
-    Received r = ReceiveRights(pair.second.get(), 1);
+    auto pair = UnixSocket::Pair(SOCK_STREAM);
+    ASSERT_GT(SendWithRights(pair.first, {pair.first.fd()}, "self"), 0);
+    pair.first.Close();
+    Received r = ReceiveRights(pair.second, 1);
     ASSERT_THAT(r.fds, SizeIs(1));
     UniqueFd self(r.fds[0]);
     ASSERT_THAT(::write(self.get(), "x", 1), SyscallSucceedsWithValue(1));
     char byte;
-    ASSERT_THAT(::read(pair.second.get(), &byte, 1),
+    ASSERT_THAT(::read(pair.second.fd(), &byte, 1),
                 SyscallSucceedsWithValue(1));
   }
   // Socket B is sent into A's queue and A into B's; then both are closed,
   // so both are only in flight, unreachable. A third socket C, connected to
   // nothing of theirs, watches a pipe whose write end rides along in A's
   // queue: when the collector frees the cycle, that write end closes.
-  UnixPair ab = MakeUnixPair(SOCK_STREAM);
+  auto ab = UnixSocket::Pair(SOCK_STREAM);
   ipc::Pipe witness = ipc::Pipe::Create(O_CLOEXEC);
-  ASSERT_GT(SendWithRights(ab.first.get(), {ab.first.get(), witness.write_fd()},
-                           "cycle"),
-            0);
-  ASSERT_GT(SendWithRights(ab.second.get(), {ab.second.get()}, "cycle"), 0);
+  ASSERT_GT(
+      SendWithRights(ab.first, {ab.first.fd(), witness.write_fd()}, "cycle"),
+      0);
+  ASSERT_GT(SendWithRights(ab.second, {ab.second.fd()}, "cycle"), 0);
   witness.CloseWriteEnd();
-  ab.first.Reset();
-  ab.second.Reset();
+  ab.first.Close();
+  ab.second.Close();
   // The collector runs on close of an in-flight socket (unix_gc); a second
   // socket closed here triggers a run should the first have been deferred.
   for (int i = 0; i < 2; ++i) {
-    UnixPair kick = MakeUnixPair(SOCK_STREAM);
-    ASSERT_GT(SendWithRights(kick.first.get(), {kick.first.get()}, "k"), 0);
+    auto kick = UnixSocket::Pair(SOCK_STREAM);
+    ASSERT_GT(SendWithRights(kick.first, {kick.first.fd()}, "k"), 0);
   }
   EXPECT_NE(PollFor(witness.read_fd(), POLLIN, kArrivalTimeoutMs) & POLLHUP, 0)
       << "the unreachable cycle kept the pipe's write end open";
@@ -562,17 +561,15 @@ TEST(ScmRightsTest, SocketSentThroughItselfIsCollectedWhenUnreachable) {
 TEST(CredentialsTest, SoPeerCredNamesTheConnectingProcess) {
   CLAIM("sock.beyond.peercred-true-identity");
   const std::string path = UniqueTempPath("peercred.sock");
-  const UnixAddress address = PathAddress(path);
-  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  ASSERT_TRUE(listener);
-  ASSERT_THAT(::bind(listener.get(), address.get(), address.length),
-              SyscallSucceeds());
+  const UnixAddress address = UnixAddress::Filesystem(path);
+  UnixSocket listener = UnixSocket::Create(SOCK_STREAM);
+  ASSERT_THAT(listener.TryBind(address), SyscallSucceeds());
   ScopedUnlink unlink_node(path);
-  ASSERT_THAT(::listen(listener.get(), 1), SyscallSucceeds());
+  ASSERT_NO_THROW(listener.Listen(1));
   const pid_t test_pid = ::getpid();
   ChildProcess child = ChildProcess::Fork([&] {
     const int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    if (s < 0 || ::connect(s, address.get(), address.length) != 0)
+    if (s < 0 || ::connect(s, address.sockaddr_ptr(), address.length()) != 0)
       return ErrnoExit();
     ucred peer{};
     socklen_t len = sizeof peer;
@@ -584,18 +581,20 @@ TEST(CredentialsTest, SoPeerCredNamesTheConnectingProcess) {
     char byte;
     return ChildReadByte(s, &byte) ? 0 : 11;
   });
-  ASSERT_NE(PollFor(listener.get(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
-  UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-  ASSERT_TRUE(conn);
+  ASSERT_NE(PollFor(listener.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  UnixSocket conn;
+  ASSERT_NO_THROW(conn = listener.Accept());
+  ASSERT_TRUE(conn.valid());
   ucred peer{};
   socklen_t len = sizeof peer;
-  ASSERT_THAT(::getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len),
+  // Raw getsockopt: the test checks the optlen the kernel wrote back.
+  ASSERT_THAT(::getsockopt(conn.fd(), SOL_SOCKET, SO_PEERCRED, &peer, &len),
               SyscallSucceeds());
   EXPECT_EQ(len, sizeof peer);
   EXPECT_EQ(peer.pid, child.pid());
   EXPECT_EQ(peer.uid, ::getuid());
   EXPECT_EQ(peer.gid, ::getgid());
-  ASSERT_THAT(::write(conn.get(), "k", 1), SyscallSucceedsWithValue(1));
+  ASSERT_THAT(::write(conn.fd(), "k", 1), SyscallSucceedsWithValue(1));
   EXPECT_TRUE(ExitsWithZeroWithin(child))
       << "10: the child saw wrong credentials for the listener";
 }
@@ -604,9 +603,9 @@ TEST(CredentialsTest, SoPeerCredNamesTheConnectingProcess) {
 // they stay when the end is handed to another process by fork.
 TEST(CredentialsTest, SoPeerCredOfASocketpairIsItsCreator) {
   CLAIM("sock.beyond.peercred-true-identity");
-  UnixPair pair = MakeUnixPair(SOCK_STREAM);
+  auto pair = UnixSocket::Pair(SOCK_STREAM);
   const pid_t creator = ::getpid();
-  const int end = pair.second.get();
+  const int end = pair.second.fd();
   ChildProcess child = ChildProcess::Fork([creator, end] {
     ucred peer{};
     socklen_t len = sizeof peer;
@@ -615,10 +614,7 @@ TEST(CredentialsTest, SoPeerCredOfASocketpairIsItsCreator) {
     return peer.pid == creator ? 0 : 10;
   });
   ucred peer{};
-  socklen_t len = sizeof peer;
-  ASSERT_THAT(
-      ::getsockopt(pair.first.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len),
-      SyscallSucceeds());
+  ASSERT_NO_THROW(peer = pair.first.PeerCredentials());
   EXPECT_EQ(peer.pid, creator);
   EXPECT_EQ(peer.uid, ::getuid());
   EXPECT_EQ(peer.gid, ::getgid());
@@ -630,30 +626,28 @@ TEST(CredentialsTest, SoPeerCredReportsAnotherUsersUid) {
   CLAIM("sock.beyond.peercred-true-identity");
   SKIP_UNLESS_OTHER_UID();
   const std::string name = UniqueAbstractName("peercred-uid");
-  const UnixAddress address = AbstractAddress(name);
-  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  ASSERT_THAT(::bind(listener.get(), address.get(), address.length),
-              SyscallSucceeds());
-  ASSERT_THAT(::listen(listener.get(), 1), SyscallSucceeds());
+  const UnixAddress address = UnixAddress::Abstract(name);
+  UnixSocket listener = UnixSocket::Create(SOCK_STREAM);
+  ASSERT_THAT(listener.TryBind(address), SyscallSucceeds());
+  ASSERT_NO_THROW(listener.Listen(1));
   ChildProcess child = ChildProcess::Fork([&] {
     if (int code = DropToUid(kOtherUid, kOtherGid); code != 0) return code;
     const int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    if (s < 0 || ::connect(s, address.get(), address.length) != 0)
+    if (s < 0 || ::connect(s, address.sockaddr_ptr(), address.length()) != 0)
       return ErrnoExit();
     char byte;
     return ChildReadByte(s, &byte) ? 0 : 11;
   });
-  ASSERT_NE(PollFor(listener.get(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
-  UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-  ASSERT_TRUE(conn);
+  ASSERT_NE(PollFor(listener.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  UnixSocket conn;
+  ASSERT_NO_THROW(conn = listener.Accept());
+  ASSERT_TRUE(conn.valid());
   ucred peer{};
-  socklen_t len = sizeof peer;
-  ASSERT_THAT(::getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len),
-              SyscallSucceeds());
+  ASSERT_NO_THROW(peer = conn.PeerCredentials());
   EXPECT_EQ(peer.pid, child.pid());
   EXPECT_EQ(peer.uid, kOtherUid);
   EXPECT_EQ(peer.gid, kOtherGid);
-  ASSERT_THAT(::write(conn.get(), "k", 1), SyscallSucceedsWithValue(1));
+  ASSERT_THAT(::write(conn.fd(), "k", 1), SyscallSucceedsWithValue(1));
   EXPECT_TRUE(ExitsWithZeroWithin(child));
 }
 
@@ -662,17 +656,15 @@ TEST(CredentialsTest, SoPeerCredReportsAnotherUsersUid) {
 // sender's true pid, uid and gid.
 TEST(CredentialsTest, PassCredReportsTheSendersTrueIdentity) {
   CLAIM("sock.beyond.scm-credentials-true-identity");
-  UnixPair pair = MakeUnixPair(SOCK_DGRAM);
-  const int on = 1;
-  ASSERT_THAT(
-      ::setsockopt(pair.second.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on),
-      SyscallSucceeds());
-  const int end = pair.first.get();
+  auto pair = UnixSocket::Pair(SOCK_DGRAM);
+  ASSERT_NO_THROW(pair.second.SetPassCredentials(true));
+  const int end = pair.first.fd();
   ChildProcess child = ChildProcess::Fork(
       [end] { return ::write(end, "hi", 2) == 2 ? 0 : ErrnoExit(); });
   const pid_t sender = child.pid();
   ASSERT_TRUE(ExitsWithZeroWithin(child));
-  Received r = ReceiveWithControl(pair.second.get(), 8,
+  // Raw recvmsg: the test checks cmsg headers the wrapper does not expose.
+  Received r = ReceiveWithControl(pair.second.fd(), 8,
                                   CMSG_SPACE(sizeof(ucred)), MSG_DONTWAIT);
   ASSERT_EQ(r.result, 2) << std::strerror(r.error);
   ASSERT_THAT(r.credentials, SizeIs(1));
@@ -691,21 +683,18 @@ TEST(CredentialsTest, ExplicitCredentialsArriveOnlyWithPassCred) {
   CLAIM("sock.beyond.scm-credentials-true-identity",
         "sock.beyond.passcred-off-no-credentials");
   const ucred mine{::getpid(), ::getuid(), ::getgid()};
-  UnixPair pair = MakeUnixPair(SOCK_SEQPACKET);
-  ASSERT_THAT(SendWithCredentials(pair.first.get(), mine, "a"),
+  auto pair = UnixSocket::Pair(SOCK_SEQPACKET);
+  ASSERT_THAT(SendWithCredentials(pair.first, mine, "a"),
               SyscallSucceedsWithValue(1));
-  Received off = ReceiveWithControl(pair.second.get(), 8,
+  // Raw recvmsg: the test checks cmsg headers the wrapper does not expose.
+  Received off = ReceiveWithControl(pair.second.fd(), 8,
                                     CMSG_SPACE(sizeof(ucred)), MSG_DONTWAIT);
   ASSERT_EQ(off.result, 1);
   EXPECT_TRUE(off.headers.empty()) << "credentials arrived without SO_PASSCRED";
-  const int on = 1;
-  ASSERT_THAT(
-      ::setsockopt(pair.second.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on),
-      SyscallSucceeds());
-  ASSERT_THAT(SendWithCredentials(pair.first.get(), mine, "b"),
+  ASSERT_NO_THROW(pair.second.SetPassCredentials(true));
+  ASSERT_THAT(SendWithCredentials(pair.first, mine, "b"),
               SyscallSucceedsWithValue(1));
-  Received r = ReceiveWithControl(pair.second.get(), 8,
-                                  CMSG_SPACE(sizeof(ucred)), MSG_DONTWAIT);
+  Received r = ReceiveMessage(pair.second, 8, 0, true, MSG_DONTWAIT);
   ASSERT_THAT(r.credentials, SizeIs(1));
   EXPECT_EQ(r.credentials[0].pid, mine.pid);
   EXPECT_EQ(r.credentials[0].uid, mine.uid);
@@ -717,7 +706,8 @@ TEST(CredentialsTest, ExplicitCredentialsArriveOnlyWithPassCred) {
 // brings no control message.
 TEST(CredentialsTest, PassCredIsOffByDefaultAndPerSocket) {
   CLAIM("sock.beyond.passcred-off-no-credentials");
-  UnixPair pair = MakeUnixPair(SOCK_STREAM);
+  auto pair = UnixSocket::Pair(SOCK_STREAM);
+  // The wrapper sets SO_PASSCRED but does not read it back: raw getsockopt.
   auto passcred = [](int fd) {
     int value = -1;
     socklen_t len = sizeof value;
@@ -725,46 +715,21 @@ TEST(CredentialsTest, PassCredIsOffByDefaultAndPerSocket) {
                 SyscallSucceeds());
     return value;
   };
-  EXPECT_EQ(passcred(pair.first.get()), 0);
-  EXPECT_EQ(passcred(pair.second.get()), 0);
-  const int on = 1;
-  ASSERT_THAT(
-      ::setsockopt(pair.first.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on),
-      SyscallSucceeds());
-  EXPECT_EQ(passcred(pair.first.get()), 1);
-  EXPECT_EQ(passcred(pair.second.get()), 0);
-  const int off = 0;
-  ASSERT_THAT(
-      ::setsockopt(pair.first.get(), SOL_SOCKET, SO_PASSCRED, &off, sizeof off),
-      SyscallSucceeds());
-  EXPECT_EQ(passcred(pair.first.get()), 0);
-  ASSERT_THAT(
-      ::setsockopt(pair.first.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on),
-      SyscallSucceeds());
+  EXPECT_EQ(passcred(pair.first.fd()), 0);
+  EXPECT_EQ(passcred(pair.second.fd()), 0);
+  ASSERT_NO_THROW(pair.first.SetPassCredentials(true));
+  EXPECT_EQ(passcred(pair.first.fd()), 1);
+  EXPECT_EQ(passcred(pair.second.fd()), 0);
+  ASSERT_NO_THROW(pair.first.SetPassCredentials(false));
+  EXPECT_EQ(passcred(pair.first.fd()), 0);
+  ASSERT_NO_THROW(pair.first.SetPassCredentials(true));
   // The sender's SO_PASSCRED gives the receiver nothing.
-  ASSERT_THAT(::write(pair.first.get(), "x", 1), SyscallSucceedsWithValue(1));
-  Received r = ReceiveWithControl(pair.second.get(), 8,
+  ASSERT_THAT(::write(pair.first.fd(), "x", 1), SyscallSucceedsWithValue(1));
+  // Raw recvmsg: the test checks cmsg headers the wrapper does not expose.
+  Received r = ReceiveWithControl(pair.second.fd(), 8,
                                   CMSG_SPACE(sizeof(ucred)), MSG_DONTWAIT);
   ASSERT_EQ(r.result, 1);
   EXPECT_TRUE(r.headers.empty());
-}
-
-// In a child: sends one byte with SCM_CREDENTIALS `creds` on `socket`.
-// Async-signal-safe (stack only).
-ssize_t ChildSendCredentials(int socket, const ucred& creds, char byte) {
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))] = {};
-  iovec iov{&byte, 1};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_CREDENTIALS;
-  c->cmsg_len = CMSG_LEN(sizeof(ucred));
-  std::memcpy(CMSG_DATA(c), &creds, sizeof creds);
-  return ::sendmsg(socket, &msg, 0);
 }
 
 // unix(7): "Credentials that the sender specifies are checked by the
@@ -778,11 +743,11 @@ TEST(CredentialsTest, UnprivilegedSenderCannotClaimAnotherIdentity) {
   CLAIM("sock.beyond.scm-credentials-forgery");
   bool privileged;
   {
-    UnixPair probe = MakeUnixPair(SOCK_DGRAM);
+    auto probe = UnixSocket::Pair(SOCK_DGRAM);
     const uid_t forged = ::getuid() == 0 ? 1 : 0;
     privileged =
-        SendWithCredentials(probe.first.get(),
-                            ucred{::getpid(), forged, ::getgid()}, "p") == 1;
+        SendWithCredentials(probe.first, ucred{::getpid(), forged, ::getgid()},
+                            "p") == 1;
     if (!privileged) {
       ASSERT_EQ(errno, EPERM) << std::strerror(errno);
     }
@@ -790,8 +755,10 @@ TEST(CredentialsTest, UnprivilegedSenderCannotClaimAnotherIdentity) {
   if (privileged) SKIP_UNLESS_OTHER_UID();
   const uid_t sender_uid = privileged ? kOtherUid : ::getuid();
   const gid_t sender_gid = privileged ? kOtherGid : ::getgid();
-  UnixPair pair = MakeUnixPair(SOCK_DGRAM);
-  const int end = pair.first.get();
+  auto pair = UnixSocket::Pair(SOCK_DGRAM);
+  // The child sends through the wrapper's Try form: with valid arguments it
+  // allocates and throws nothing (async-signal-safe).
+  UnixSocket* const end = &pair.first;
   const pid_t parent = ::getpid();
   ChildProcess child = ChildProcess::Fork([=] {
     if (privileged) {
@@ -804,17 +771,13 @@ TEST(CredentialsTest, UnprivilegedSenderCannotClaimAnotherIdentity) {
                              {me, sender_uid, other_gid},
                              {parent, sender_uid, sender_gid}};
     for (int i = 0; i < 3; ++i) {
-      if (ChildSendCredentials(end, claims[i], 'f') != -1) return 20 + i;
+      if (end->TrySendCredentials(Bytes("f"), claims[i]) != -1) return 20 + i;
       if (errno != EPERM) return 30 + i;
     }
-    return ChildSendCredentials(end, {me, sender_uid, sender_gid}, 'o') == 1
-               ? 0
-               : 40;
+    const ucred honest{me, sender_uid, sender_gid};
+    return end->TrySendCredentials(Bytes("o"), honest) == 1 ? 0 : 40;
   });
-  const int on = 1;
-  ASSERT_THAT(
-      ::setsockopt(pair.second.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on),
-      SyscallSucceeds());
+  ASSERT_NO_THROW(pair.second.SetPassCredentials(true));
   ASSERT_CHILD_EXITS(child, status);
   if (status.exited() && DecodeDropToUidExit(status.exit_code())) {
     SKIP_UNVERIFIED(
@@ -823,15 +786,14 @@ TEST(CredentialsTest, UnprivilegedSenderCannotClaimAnotherIdentity) {
   ASSERT_TRUE(ExitedWithZero(status))
       << "20-22: a forged uid / gid / pid was accepted; 30-32: refused with "
          "an errno other than EPERM; 40: the sender's own identity refused";
-  Received r = ReceiveWithControl(pair.second.get(), 8,
-                                  CMSG_SPACE(sizeof(ucred)), MSG_DONTWAIT);
+  Received r = ReceiveMessage(pair.second, 8, 0, true, MSG_DONTWAIT);
   ASSERT_EQ(r.result, 1) << "only the honest message should be queued";
   EXPECT_EQ(r.data, "o");
   ASSERT_THAT(r.credentials, SizeIs(1));
   EXPECT_EQ(r.credentials[0].uid, sender_uid);
   EXPECT_EQ(r.credentials[0].gid, sender_gid);
   char byte;
-  EXPECT_THAT(::recv(pair.second.get(), &byte, 1, MSG_DONTWAIT),
+  EXPECT_THAT(pair.second.TryReceive(Into(&byte, 1), MSG_DONTWAIT),
               SyscallFailsWithErrno(EAGAIN));
 }
 
@@ -840,15 +802,12 @@ TEST(CredentialsTest, UnprivilegedSenderCannotClaimAnotherIdentity) {
 // claimed values. Decided by trying: EPERM means this process lacks them.
 TEST(CredentialsTest, PrivilegedSenderMayClaimAnotherUid) {
   CLAIM("sock.beyond.scm-credentials-forgery");
-  UnixPair pair = MakeUnixPair(SOCK_DGRAM);
-  const int on = 1;
-  ASSERT_THAT(
-      ::setsockopt(pair.second.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on),
-      SyscallSucceeds());
+  auto pair = UnixSocket::Pair(SOCK_DGRAM);
+  ASSERT_NO_THROW(pair.second.SetPassCredentials(true));
   uid_t other_uid = ::getuid() == kOtherUid ? kOtherUid - 1 : kOtherUid;
   gid_t other_gid = ::getgid() == kOtherGid ? kOtherGid - 1 : kOtherGid;
   const ucred claim{::getpid(), other_uid, other_gid};
-  if (SendWithCredentials(pair.first.get(), claim, "r") < 0) {
+  if (SendWithCredentials(pair.first, claim, "r") < 0) {
     const int err = errno;
     if (err == EPERM) {
       SKIP_UNVERIFIED(
@@ -858,8 +817,7 @@ TEST(CredentialsTest, PrivilegedSenderMayClaimAnotherUid) {
     }
     FAIL() << "sendmsg failed with " << std::strerror(err);
   }
-  Received r = ReceiveWithControl(pair.second.get(), 8,
-                                  CMSG_SPACE(sizeof(ucred)), MSG_DONTWAIT);
+  Received r = ReceiveMessage(pair.second, 8, 0, true, MSG_DONTWAIT);
   ASSERT_THAT(r.credentials, SizeIs(1));
   EXPECT_EQ(r.credentials[0].uid, other_uid);
   EXPECT_EQ(r.credentials[0].gid, other_gid);
@@ -869,7 +827,7 @@ TEST(CredentialsTest, PrivilegedSenderMayClaimAnotherUid) {
 // An SCM_CREDENTIALS message with no payload is malformed: EINVAL.
 TEST(CredentialsTest, EmptyCredentialsMessageFailsEinval) {
   CLAIM("sock.beyond.scm-rights-bad-arguments");
-  UnixPair pair = MakeUnixPair(SOCK_STREAM);
+  auto pair = UnixSocket::Pair(SOCK_STREAM);
   alignas(cmsghdr) char control[CMSG_SPACE(0)] = {};
   char byte = 'x';
   iovec iov{&byte, 1};
@@ -882,7 +840,7 @@ TEST(CredentialsTest, EmptyCredentialsMessageFailsEinval) {
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_CREDENTIALS;
   c->cmsg_len = CMSG_LEN(0);
-  EXPECT_THAT(::sendmsg(pair.first.get(), &msg, 0),
+  EXPECT_THAT(::sendmsg(pair.first.fd(), &msg, 0),
               SyscallFailsWithErrno(EINVAL));
 }
 
@@ -890,13 +848,11 @@ TEST(CredentialsTest, EmptyCredentialsMessageFailsEinval) {
 // MSG_CTRUNC says so, and the pid that did fit is the sender's.
 TEST(CredentialsTest, TruncatedCredentialsSetCtrunc) {
   CLAIM("sock.beyond.scm-credentials-true-identity");
-  UnixPair pair = MakeUnixPair(SOCK_SEQPACKET);
-  const int on = 1;
-  ASSERT_THAT(
-      ::setsockopt(pair.second.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on),
-      SyscallSucceeds());
-  ASSERT_THAT(::write(pair.first.get(), "t", 1), SyscallSucceedsWithValue(1));
-  Received r = ReceiveWithControl(pair.second.get(), 8,
+  auto pair = UnixSocket::Pair(SOCK_SEQPACKET);
+  ASSERT_NO_THROW(pair.second.SetPassCredentials(true));
+  ASSERT_THAT(::write(pair.first.fd(), "t", 1), SyscallSucceedsWithValue(1));
+  // Raw recvmsg: a control buffer cut inside the payload, read raw.
+  Received r = ReceiveWithControl(pair.second.fd(), 8,
                                   CMSG_LEN(0) + sizeof(pid_t), MSG_DONTWAIT);
   ASSERT_EQ(r.result, 1) << std::strerror(r.error);
   EXPECT_EQ(r.msg_flags & MSG_CTRUNC, MSG_CTRUNC);
@@ -913,16 +869,11 @@ TEST(CredentialsTest, TruncatedCredentialsSetCtrunc) {
 TEST(CredentialsTest, CredentialsAndDescriptorsTogether) {
   CLAIM("sock.beyond.scm-credentials-true-identity",
         "sock.beyond.scm-rights-same-description");
-  UnixPair pair = MakeUnixPair(SOCK_STREAM);
-  const int on = 1;
-  ASSERT_THAT(
-      ::setsockopt(pair.second.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on),
-      SyscallSucceeds());
+  auto pair = UnixSocket::Pair(SOCK_STREAM);
+  ASSERT_NO_THROW(pair.second.SetPassCredentials(true));
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
-  ASSERT_GT(SendWithRights(pair.first.get(), {pipe.read_fd()}, "both"), 0);
-  Received r = ReceiveWithControl(
-      pair.second.get(), 8, CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(int)),
-      MSG_DONTWAIT);
+  ASSERT_GT(SendWithRights(pair.first, {pipe.read_fd()}, "both"), 0);
+  Received r = ReceiveMessage(pair.second, 8, 1, true, MSG_DONTWAIT);
   ASSERT_EQ(r.result, 4) << std::strerror(r.error);
   EXPECT_EQ(r.msg_flags & MSG_CTRUNC, 0);
   ASSERT_THAT(r.credentials, SizeIs(1));
@@ -936,10 +887,11 @@ TEST(CredentialsTest, CredentialsAndDescriptorsTogether) {
 // CMSG_SPACE's padded size) receives the one sent, without MSG_CTRUNC.
 TEST(ScmRightsTest, ExactRoomForOneDescriptorIsNotTruncated) {
   CLAIM("sock.beyond.scm-rights-ctrunc-closes");
-  UnixPair pair = MakeUnixPair(SOCK_SEQPACKET);
+  auto pair = UnixSocket::Pair(SOCK_SEQPACKET);
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
-  ASSERT_GT(SendWithRights(pair.first.get(), {pipe.write_fd()}, "x"), 0);
-  Received r = ReceiveWithControl(pair.second.get(), 1, CMSG_LEN(sizeof(int)),
+  ASSERT_GT(SendWithRights(pair.first, {pipe.write_fd()}, "x"), 0);
+  // Raw recvmsg: the test checks cmsg headers the wrapper does not expose.
+  Received r = ReceiveWithControl(pair.second.fd(), 1, CMSG_LEN(sizeof(int)),
                                   MSG_DONTWAIT);
   ASSERT_EQ(r.result, 1) << std::strerror(r.error);
   EXPECT_EQ(r.msg_flags & MSG_CTRUNC, 0);
@@ -953,11 +905,11 @@ TEST(ScmRightsTest, ExactRoomForOneDescriptorIsNotTruncated) {
 // and a receive that fits does not report it.
 TEST(ScmRightsTest, CtruncAsAnInputFlagIsIgnored) {
   CLAIM("sock.beyond.scm-rights-ctrunc-closes");
-  UnixPair pair = MakeUnixPair(SOCK_STREAM);
+  auto pair = UnixSocket::Pair(SOCK_STREAM);
   ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
-  ASSERT_GT(SendWithRights(pair.first.get(), {pipe.write_fd()}, "x"), 0);
-  Received r = ReceiveWithControl(pair.second.get(), 1, CMSG_SPACE(sizeof(int)),
-                                  MSG_DONTWAIT | MSG_CTRUNC);
+  ASSERT_GT(SendWithRights(pair.first, {pipe.write_fd()}, "x"), 0);
+  Received r =
+      ReceiveMessage(pair.second, 1, 1, false, MSG_DONTWAIT | MSG_CTRUNC);
   ASSERT_EQ(r.result, 1) << std::strerror(r.error);
   EXPECT_EQ(r.msg_flags & MSG_CTRUNC, 0);
   ASSERT_THAT(r.fds, SizeIs(1));
@@ -976,24 +928,17 @@ TEST(CredentialsTest, MessagesQueuedBeforePassCredCarryNoOne) {
       std::stoul(ReadFileOrThrow("/proc/sys/kernel/overflowuid")));
   const gid_t overflow_gid = static_cast<gid_t>(
       std::stoul(ReadFileOrThrow("/proc/sys/kernel/overflowgid")));
-  const int on = 1;
   for (const bool sender_passcred : {false, true}) {
     SCOPED_TRACE(sender_passcred ? "sender had SO_PASSCRED"
                                  : "neither end had SO_PASSCRED");
-    UnixPair pair = MakeUnixPair(SOCK_STREAM);
+    auto pair = UnixSocket::Pair(SOCK_STREAM);
     if (sender_passcred) {
-      ASSERT_THAT(::setsockopt(pair.first.get(), SOL_SOCKET, SO_PASSCRED, &on,
-                               sizeof on),
-                  SyscallSucceeds());
+      ASSERT_NO_THROW(pair.first.SetPassCredentials(true));
     }
     ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
-    ASSERT_GT(SendWithRights(pair.first.get(), {pipe.read_fd()}, "early"), 0);
-    ASSERT_THAT(::setsockopt(pair.second.get(), SOL_SOCKET, SO_PASSCRED, &on,
-                             sizeof on),
-                SyscallSucceeds());
-    Received r = ReceiveWithControl(
-        pair.second.get(), 8,
-        CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(int)), MSG_DONTWAIT);
+    ASSERT_GT(SendWithRights(pair.first, {pipe.read_fd()}, "early"), 0);
+    ASSERT_NO_THROW(pair.second.SetPassCredentials(true));
+    Received r = ReceiveMessage(pair.second, 8, 1, true, MSG_DONTWAIT);
     ASSERT_EQ(r.result, 5) << std::strerror(r.error);
     ASSERT_THAT(r.credentials, SizeIs(1));
     ASSERT_THAT(r.fds, SizeIs(1));
@@ -1017,13 +962,11 @@ TEST(CredentialsTest, NoRoomForCredentialsSetsCtrunc) {
   CLAIM("sock.beyond.scm-credentials-true-identity");
   for (const size_t room : {CMSG_SPACE(0), CMSG_LEN(0) / 2}) {
     SCOPED_TRACE("control buffer of " + std::to_string(room) + " bytes");
-    UnixPair pair = MakeUnixPair(SOCK_DGRAM);
-    const int on = 1;
-    ASSERT_THAT(::setsockopt(pair.second.get(), SOL_SOCKET, SO_PASSCRED, &on,
-                             sizeof on),
-                SyscallSucceeds());
-    ASSERT_THAT(::write(pair.first.get(), "n", 1), SyscallSucceedsWithValue(1));
-    Received r = ReceiveWithControl(pair.second.get(), 8, room, MSG_DONTWAIT);
+    auto pair = UnixSocket::Pair(SOCK_DGRAM);
+    ASSERT_NO_THROW(pair.second.SetPassCredentials(true));
+    ASSERT_THAT(::write(pair.first.fd(), "n", 1), SyscallSucceedsWithValue(1));
+    // Raw recvmsg: control buffer sizes the wrapper never builds.
+    Received r = ReceiveWithControl(pair.second.fd(), 8, room, MSG_DONTWAIT);
     ASSERT_EQ(r.result, 1) << std::strerror(r.error);
     EXPECT_EQ(r.msg_flags & MSG_CTRUNC, MSG_CTRUNC);
     EXPECT_TRUE(r.credentials.empty());

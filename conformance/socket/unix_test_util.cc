@@ -16,16 +16,6 @@
 
 namespace ipcproof {
 
-UnixPair MakeUnixPair(int type) {
-  int fds[2];
-  if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds) != 0) {
-    throw std::system_error(
-        errno, std::generic_category(),
-        "socketpair(AF_UNIX, " + SocketTypeName(type) + ")");
-  }
-  return UnixPair{ipc::UniqueFd(fds[0]), ipc::UniqueFd(fds[1])};
-}
-
 std::string SocketTypeName(int type) {
   switch (type) {
     case SOCK_STREAM:
@@ -36,28 +26,6 @@ std::string SocketTypeName(int type) {
       return "SOCK_SEQPACKET";
   }
   return "type " + std::to_string(type);
-}
-
-UnixAddress PathAddress(const std::string& path) {
-  UnixAddress a;
-  a.addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(a.addr.sun_path)) {
-    throw std::invalid_argument("socket path too long: " + path);
-  }
-  std::memcpy(a.addr.sun_path, path.data(), path.size());
-  a.length = offsetof(sockaddr_un, sun_path) + path.size() + 1;
-  return a;
-}
-
-UnixAddress AbstractAddress(const std::string& name) {
-  UnixAddress a;
-  a.addr.sun_family = AF_UNIX;
-  if (name.size() + 1 > sizeof(a.addr.sun_path)) {
-    throw std::invalid_argument("abstract name too long: " + name);
-  }
-  std::memcpy(a.addr.sun_path + 1, name.data(), name.size());
-  a.length = offsetof(sockaddr_un, sun_path) + 1 + name.size();
-  return a;
 }
 
 std::string UniqueAbstractName(const std::string& stem) {
@@ -87,17 +55,20 @@ ssize_t SendControl(int socket, int level, int type, const void* payload,
 
 }  // namespace
 
-ssize_t SendWithRights(int socket, const std::vector<int>& fds,
+ssize_t SendWithRights(ipc::UnixSocket& socket, const std::vector<int>& fds,
                        const std::string& data, int flags) {
-  if (fds.empty()) return ::send(socket, data.data(), data.size(), flags);
-  return SendControl(socket, SOL_SOCKET, SCM_RIGHTS, fds.data(),
-                     fds.size() * sizeof(int), data, flags);
+  return socket.TrySendFds(Bytes(data), fds, flags);
 }
 
-ssize_t SendWithCredentials(int socket, const ucred& creds,
+ssize_t SendRawRights(int socket, const std::vector<int>& fds,
+                      const std::string& data) {
+  return SendControl(socket, SOL_SOCKET, SCM_RIGHTS, fds.data(),
+                     fds.size() * sizeof(int), data, 0);
+}
+
+ssize_t SendWithCredentials(ipc::UnixSocket& socket, const ucred& creds,
                             const std::string& data) {
-  return SendControl(socket, SOL_SOCKET, SCM_CREDENTIALS, &creds, sizeof creds,
-                     data, 0);
+  return socket.TrySendCredentials(Bytes(data), creds);
 }
 
 Received ReceiveWithControl(int socket, size_t data_capacity,
@@ -142,6 +113,41 @@ Received ReceiveWithControl(int socket, size_t data_capacity,
       r.credentials.push_back(u);
     }
   }
+  return r;
+}
+
+Received ReceivePlain(ipc::UnixSocket& socket, size_t data_capacity,
+                      int flags) {
+  Received r;
+  std::vector<char> data(std::max<size_t>(data_capacity, 1));
+  r.result =
+      socket.TryReceive(Into(data.data(), data_capacity), flags, &r.msg_flags);
+  if (r.result < 0) {
+    r.error = errno;
+    return r;
+  }
+  r.data.assign(data.data(),
+                std::min<size_t>(static_cast<size_t>(r.result), data_capacity));
+  return r;
+}
+
+Received ReceiveMessage(ipc::UnixSocket& socket, size_t data_capacity,
+                        size_t max_fds, bool credentials, int flags) {
+  Received r;
+  std::vector<char> data(std::max<size_t>(data_capacity, 1));
+  ipc::UnixMessage m;
+  try {
+    m = socket.ReceiveWithControl(Into(data.data(), data_capacity), max_fds,
+                                  credentials, flags);
+  } catch (const std::system_error& e) {
+    r.error = e.code().value();
+    return r;
+  }
+  r.result = static_cast<ssize_t>(m.bytes);
+  r.data.assign(data.data(), std::min(m.bytes, data_capacity));
+  r.msg_flags = m.msg_flags;
+  for (ipc::UniqueFd& fd : m.fds) r.fds.push_back(fd.Release());
+  if (m.credentials) r.credentials.push_back(*m.credentials);
   return r;
 }
 

@@ -2,9 +2,10 @@
 // socket pairs and names, sending and receiving ancillary data with a
 // control buffer of an exact size, and counting this process's descriptors.
 //
-// They use raw syscalls on purpose: the tests pin what the kernel does with
-// odd control buffers (too short, unaligned, missing), which an owning
-// wrapper rightly refuses to build.
+// Sending goes through ipc::UnixSocket. Receiving with a control buffer of
+// an exact size stays on raw recvmsg(2) on purpose: the tests pin what the
+// kernel does with odd control buffers (too short, header only, missing),
+// which the wrapper rightly sizes itself.
 #ifndef CONFORMANCE_SOCKET_UNIX_TEST_UTIL_H_
 #define CONFORMANCE_SOCKET_UNIX_TEST_UTIL_H_
 
@@ -12,48 +13,45 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include <cstddef>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ipc/unique_fd.h"
+#include "ipc/unix_socket.h"
 
 namespace ipcproof {
-
-// Two connected ends of socketpair(AF_UNIX, type | SOCK_CLOEXEC).
-struct UnixPair {
-  ipc::UniqueFd first;
-  ipc::UniqueFd second;
-};
-
-// Throws std::system_error when socketpair(2) fails.
-UnixPair MakeUnixPair(int type);
 
 // "SOCK_STREAM", "SOCK_DGRAM", "SOCK_SEQPACKET".
 std::string SocketTypeName(int type);
 
-// A sockaddr_un for a filesystem path, or for an abstract name (unix(7):
-// "sun_path[0] is a null byte ('\0')"; the name is the bytes after it, and
-// its length is what `length` says, so no terminating NUL is part of it).
-struct UnixAddress {
-  sockaddr_un addr{};
-  socklen_t length = 0;
-  const sockaddr* get() const {
-    return reinterpret_cast<const sockaddr*>(&addr);
-  }
-};
-UnixAddress PathAddress(const std::string& path);
-UnixAddress AbstractAddress(const std::string& name);
+// The bytes of `s`, for the ipc::UnixSocket send calls.
+inline std::span<const std::byte> Bytes(std::string_view s) {
+  return std::as_bytes(std::span(s.data(), s.size()));
+}
+// `n` bytes at `p`, for the ipc::UnixSocket receive calls.
+inline std::span<std::byte> Into(void* p, size_t n) {
+  return std::span(static_cast<std::byte*>(p), n);
+}
 
 // An abstract name no other test run uses: "ipcproof-<pid>-<stem>-<n>".
 std::string UniqueAbstractName(const std::string& stem);
 
-// sendmsg(2) of `data` with one SCM_RIGHTS message carrying `fds` (none if
-// empty). Returns sendmsg's result; errno as it left it.
-ssize_t SendWithRights(int socket, const std::vector<int>& fds,
+// ipc::UnixSocket::TrySendFds of `data` with one SCM_RIGHTS message
+// carrying `fds` (1..SCM_MAX_FD of them). Returns sendmsg's result; errno as
+// it left it.
+ssize_t SendWithRights(ipc::UnixSocket& socket, const std::vector<int>& fds,
                        const std::string& data, int flags = 0);
 
-// sendmsg(2) of `data` with an SCM_CREDENTIALS message carrying `creds`.
-ssize_t SendWithCredentials(int socket, const ucred& creds,
+// sendmsg(2) of one SCM_RIGHTS message on the raw descriptor, for counts
+// ipc::UnixSocket refuses before the kernel sees them (over SCM_MAX_FD).
+ssize_t SendRawRights(int socket, const std::vector<int>& fds,
+                      const std::string& data);
+
+// ipc::UnixSocket::TrySendCredentials of `data` with `creds`.
+ssize_t SendWithCredentials(ipc::UnixSocket& socket, const ucred& creds,
                             const std::string& data);
 
 // What one recvmsg(2) returned.
@@ -82,6 +80,17 @@ struct Received {
 // `flags` after proving arrival).
 Received ReceiveWithControl(int socket, size_t data_capacity,
                             size_t control_capacity, int flags = 0);
+
+// ipc::UnixSocket::TryReceive into `data_capacity` bytes, no control
+// buffer, reported like ReceiveWithControl (result, error, data, msg_flags).
+Received ReceivePlain(ipc::UnixSocket& socket, size_t data_capacity, int flags);
+
+// ipc::UnixSocket::ReceiveWithControl (room for `max_fds` descriptors and,
+// if asked, credentials; the wrapper sizes the control buffer), reported
+// like ReceiveWithControl; the descriptors are released to the caller. A
+// failed recvmsg gives result -1 and its errno.
+Received ReceiveMessage(ipc::UnixSocket& socket, size_t data_capacity,
+                        size_t max_fds, bool credentials, int flags);
 
 // Closes every descriptor in `fds`.
 void CloseAll(const std::vector<int>& fds);
