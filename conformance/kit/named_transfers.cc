@@ -80,19 +80,30 @@ int SpliceAllRaw(int from, int to, size_t n) {
   return 0;
 }
 
+// What B does with each chunk it received, whatever the channel: count it
+// against a bound of size + chunk bytes (a kernel that delivers more, a
+// chunk twice, fails instead of filling a disk), checksum it, write it into
+// the sink. 0 or an exit code.
+int SinkChunk(int sink, const char* data, size_t n, size_t bound, size_t* total,
+              uint64_t* checksum) {
+  *total += n;
+  if (*total > bound) return kReceivedTooMuch;
+  *checksum = TransferChecksumUpdate(*checksum, data, n);
+  return WriteAllRaw(sink, data, n);
+}
+
 // B's loop over a stream (socket or pipe) read into `buffer`: read until
-// EOF, checksum, write into the sink. A bound of size + chunk bytes: a
-// kernel that delivers more (a chunk twice) fails instead of filling a disk.
+// EOF, each chunk through SinkChunk.
 int ReceiveStream(int from, int sink, char* buffer, size_t capacity,
                   size_t bound, size_t* total, uint64_t* checksum) {
   for (;;) {
     const ssize_t n = ::read(from, buffer, capacity);
     if (n < 0) return ErrnoExit();
     if (n == 0) return 0;
-    *total += static_cast<size_t>(n);
-    if (*total > bound) return kReceivedTooMuch;
-    *checksum = TransferChecksumUpdate(*checksum, buffer, n);
-    if (const int code = WriteAllRaw(sink, buffer, n)) return code;
+    if (const int code = SinkChunk(sink, buffer, static_cast<size_t>(n), bound,
+                                   total, checksum)) {
+      return code;
+    }
   }
 }
 
@@ -421,10 +432,10 @@ class SysvMsgTransfer final : public PreparedTransfer {
           ::msgrcv(queue_.id(), receive_buffer_.data(), chunk_, 0, 0);
       if (n < 0) return ErrnoExit();
       if (n == 0) break;
-      total += static_cast<size_t>(n);
-      if (total > size_ + chunk_) return kReceivedTooMuch;
-      checksum = TransferChecksumUpdate(checksum, text, n);
-      if (const int code = WriteAllRaw(sink_fd(), text, n)) return code;
+      if (const int code = SinkChunk(sink_fd(), text, static_cast<size_t>(n),
+                                     size_ + chunk_, &total, &checksum)) {
+        return code;
+      }
     }
     ReportFromReceiver(total, checksum, true);
     return 0;
@@ -505,10 +516,9 @@ class PosixMqTransfer final : public PreparedTransfer {
                                      receive_buffer_.data(), chunk_, nullptr);
       if (n < 0) return ErrnoExit();
       if (n == 0) break;
-      total += static_cast<size_t>(n);
-      if (total > size_ + chunk_) return kReceivedTooMuch;
-      checksum = TransferChecksumUpdate(checksum, receive_buffer_.data(), n);
-      if (const int code = WriteAllRaw(sink_fd(), receive_buffer_.data(), n)) {
+      if (const int code = SinkChunk(sink_fd(), receive_buffer_.data(),
+                                     static_cast<size_t>(n), size_ + chunk_,
+                                     &total, &checksum)) {
         return code;
       }
     }
@@ -595,10 +605,10 @@ class SharedMemoryTransfer final : public PreparedTransfer {
       const size_t n = handoff_->length;
       if (n == 0) break;
       if (n > chunk_) return kReceivedTooMuch;
-      total += n;
-      if (total > size_ + chunk_) return kReceivedTooMuch;
-      checksum = TransferChecksumUpdate(checksum, slot_, n);
-      if (const int code = WriteAllRaw(sink_fd(), slot_, n)) return code;
+      if (const int code = SinkChunk(sink_fd(), slot_, n, size_ + chunk_,
+                                     &total, &checksum)) {
+        return code;
+      }
       if (::sem_post(&handoff_->empty) != 0) return ErrnoExit();
     }
     ReportFromReceiver(total, checksum, true);
