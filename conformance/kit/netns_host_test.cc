@@ -6,7 +6,6 @@
 #include "conformance/kit/netns_host.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -60,17 +59,11 @@ std::set<std::string> InterfacesOf(const std::string& net_dev) {
   return names;
 }
 
-// Names under a directory ("" for . and ..); empty when it does not exist.
+// Names under a directory; empty when it does not exist.
 std::set<std::string> DirectoryEntries(const char* path) {
-  std::set<std::string> names;
-  DIR* dir = ::opendir(path);
-  if (dir == nullptr) return names;
-  while (const dirent* entry = ::readdir(dir)) {
-    const std::string name = entry->d_name;
-    if (name != "." && name != "..") names.insert(name);
-  }
-  ::closedir(dir);
-  return names;
+  const std::vector<std::string> names =
+      ListDirectoryIfPresent(path).value_or(std::vector<std::string>{});
+  return {names.begin(), names.end()};
 }
 
 bool HasIpcproofName(const std::set<std::string>& names) {

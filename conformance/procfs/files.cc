@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -39,6 +40,26 @@ void WriteProcFile(const std::string& path, std::string_view text) {
     ipc::ThrowSystemError(err, "open(" + path + ")");
   }
   ipc::WriteAll(fd.get(), text);
+}
+
+std::optional<std::vector<std::string>> ListDirectoryIfPresent(
+    const std::string& path) {
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return std::nullopt;
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> ListDirectoryOrThrow(const std::string& path) {
+  std::optional<std::vector<std::string>> names = ListDirectoryIfPresent(path);
+  if (!names) ipc::ThrowErrno("opendir(" + path + ")");
+  return *std::move(names);
 }
 
 std::vector<pid_t> ListPids() {

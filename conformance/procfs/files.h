@@ -1,4 +1,5 @@
-// Reading /proc and /sys: whole small files, the process list, and links.
+// Reading /proc and /sys: whole small files, directory listings, the
+// process list, and links.
 // Shared by the runner (its process-tree scans) and the kit (what tests read
 // about the kernel), so each is written once.
 #ifndef CONFORMANCE_PROCFS_FILES_H_
@@ -24,6 +25,15 @@ std::string ReadFileOrThrow(const std::string& path);
 // Writes `text` to an existing /proc or /sys file (a sysctl, uid_map) in
 // one write; throws std::system_error naming the path.
 void WriteProcFile(const std::string& path, std::string_view text);
+
+// The names in a directory, sorted, without "." and ".."; nullopt when it
+// cannot be opened (it does not exist: /run/netns, a minimal guest's
+// /dev/shm).
+std::optional<std::vector<std::string>> ListDirectoryIfPresent(
+    const std::string& path);
+// The same; throws std::system_error naming the path when it cannot be
+// opened.
+std::vector<std::string> ListDirectoryOrThrow(const std::string& path);
 
 // Every numeric entry of /proc: the processes this /proc shows.
 std::vector<pid_t> ListPids();

@@ -290,7 +290,7 @@ TEST(ScmRightsTest, PipeEndPassedToAnExecdProgramMakesItAPipeUser) {
   // The reader is not a descendant of the pipe: it was forked before the
   // pipe existed, and its descriptors hold no pipe: link yet.
   for (const std::string& entry :
-       ListDirectory("/proc/" + std::to_string(reader.pid()) + "/fd")) {
+       ListDirectoryOrThrow("/proc/" + std::to_string(reader.pid()) + "/fd")) {
     EXPECT_NE(ReadLinkOrEmpty(ProcFdPath(reader.pid(), std::stoi(entry))),
               pipe_link);
   }

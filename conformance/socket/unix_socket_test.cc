@@ -254,13 +254,14 @@ TEST(NameTest, AbstractNameLeavesNoFileAndDiesWithTheSocket) {
   CLAIM("sock.beyond.abstract-no-file");
   const std::string name = UniqueAbstractName("abstract");
   const UnixAddress address = UnixAddress::Abstract(name);
-  const std::vector<std::string> cwd_before = ListDirectory(".");
-  const std::vector<std::string> tmp_before = ListDirectory(TestTempDir());
+  const std::vector<std::string> cwd_before = ListDirectoryOrThrow(".");
+  const std::vector<std::string> tmp_before =
+      ListDirectoryOrThrow(TestTempDir());
   {
     UnixSocket s = UnixSocket::Create(SOCK_STREAM);
     ASSERT_THAT(s.TryBind(address), SyscallSucceeds());
-    EXPECT_EQ(ListDirectory("."), cwd_before);
-    EXPECT_EQ(ListDirectory(TestTempDir()), tmp_before);
+    EXPECT_EQ(ListDirectoryOrThrow("."), cwd_before);
+    EXPECT_EQ(ListDirectoryOrThrow(TestTempDir()), tmp_before);
     EXPECT_THAT(ProcNetUnixPaths(), Contains("@" + name));
     // Raw getsockname: the test checks the length the kernel wrote back.
     sockaddr_un bound{};

@@ -1,6 +1,5 @@
 #include "conformance/socket/unix_test_util.h"
 
-#include <dirent.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -156,7 +155,7 @@ void CloseAll(const std::vector<int>& fds) {
 }
 
 int CountOpenFds() {
-  return static_cast<int>(ListDirectory("/proc/self/fd").size()) - 1;
+  return static_cast<int>(ListDirectoryOrThrow("/proc/self/fd").size()) - 1;
 }
 
 short PollFor(int fd, short events, int timeout_ms) {
@@ -166,21 +165,6 @@ short PollFor(int fd, short events, int timeout_ms) {
     n = ::poll(&p, 1, timeout_ms);
   } while (n < 0 && errno == EINTR);
   return n > 0 ? p.revents : 0;
-}
-
-std::vector<std::string> ListDirectory(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    throw std::system_error(errno, std::generic_category(), "opendir " + dir);
-  }
-  while (dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 std::vector<std::string> ProcNetUnixPaths() {

@@ -103,9 +103,6 @@ int CountOpenFds();
 // on timeout.
 short PollFor(int fd, short events, int timeout_ms);
 
-// The entries of directory `dir`, sorted (without "." and "..").
-std::vector<std::string> ListDirectory(const std::string& dir);
-
 // /proc/net/unix's Path column, one per socket that has a name ("@name" for
 // an abstract one, with NULs inside the name shown as '@').
 std::vector<std::string> ProcNetUnixPaths();
