@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "conformance/kit/time_scale.h"
 #include "ipc/error.h"
 
 namespace ipcproof {
@@ -46,7 +47,8 @@ ScopedAlarmDeadline::~ScopedAlarmDeadline() {
   g_active = 0;
 }
 
-void ScopedAlarmDeadline::Arm(std::chrono::milliseconds after) {
+void ScopedAlarmDeadline::Arm(std::chrono::milliseconds base) {
+  const std::chrono::milliseconds after = ScaledTimeout(base);
   g_passed = 0;
   itimerval timer{};
   timer.it_value.tv_sec = after.count() / 1000;

@@ -38,7 +38,8 @@ class ScopedAlarmDeadline {
   ScopedAlarmDeadline(const ScopedAlarmDeadline&) = delete;
   ScopedAlarmDeadline& operator=(const ScopedAlarmDeadline&) = delete;
 
-  // Starts the clock: the deadline is `after` from now.
+  // Starts the clock: the deadline is ScaledTimeout(after) from now (`after`
+  // is at time scale 1, kit/time_scale.h).
   void Arm(std::chrono::milliseconds after);
   // Stops the timer (the deadline may already have passed).
   void Disarm();

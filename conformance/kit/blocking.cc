@@ -25,7 +25,8 @@ std::string Names(std::initializer_list<long> syscalls) {
 
 bool PollUntil(std::chrono::milliseconds timeout,
                const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline =
+      std::chrono::steady_clock::now() + ScaledTimeout(timeout);
   std::chrono::microseconds pause{20};
   for (;;) {
     if (done()) return true;
@@ -72,7 +73,8 @@ bool PollUntil(std::chrono::milliseconds timeout,
   if (blocked) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
          << who << " was not blocked in " << Names(syscalls) << " within "
-         << timeout.count() << " ms; last seen: " << last->ToString();
+         << DescribeScaledTimeout(timeout)
+         << "; last seen: " << last->ToString();
 }
 
 ::testing::AssertionResult WaitUntilExited(pid_t pid,
@@ -84,8 +86,9 @@ bool PollUntil(std::chrono::milliseconds timeout,
   });
   if (exited) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
-         << "pid " << pid << " did not exit within " << timeout.count()
-         << " ms; last seen: " << last->ToString();
+         << "pid " << pid << " did not exit within "
+         << DescribeScaledTimeout(timeout)
+         << "; last seen: " << last->ToString();
 }
 
 ::testing::AssertionResult WaitUntilStopped(pid_t pid,
@@ -101,8 +104,9 @@ bool PollUntil(std::chrono::milliseconds timeout,
   }
   if (settled) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
-         << "pid " << pid << " was not stopped within " << timeout.count()
-         << " ms; last seen: " << last->ToString();
+         << "pid " << pid << " was not stopped within "
+         << DescribeScaledTimeout(timeout)
+         << "; last seen: " << last->ToString();
 }
 
 }  // namespace ipcproof

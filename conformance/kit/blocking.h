@@ -14,19 +14,27 @@
 #include <functional>
 #include <initializer_list>
 
+#include "conformance/kit/time_scale.h"
 #include "conformance/procfs/task.h"
 #include "gtest/gtest.h"
 
 namespace ipcproof {
 
+// Every timeout below is its value on a fast machine: the wait lasts
+// ScaledTimeout(timeout), the run's time scale times longer
+// (kit/time_scale.h), and a failure says both ("within 100 s (10 s × time
+// scale 10)").
+
 // Calls `done` until it returns true (then returns true) or `timeout`
-// passes (then false). For a state that /proc shows but nothing can wait
-// for: the pauses between probes (20 us doubling to 2 ms, so a state that
-// holds at once is seen at once) only pace the loop and never decide an
-// outcome. Every Wait* below is built on it.
+// (scaled) passes (then false). For a state that /proc shows but nothing
+// can wait for: the pauses between probes (20 us doubling to 2 ms, so a
+// state that holds at once is seen at once) only pace the loop and never
+// decide an outcome. Every Wait* below is built on it.
 bool PollUntil(std::chrono::milliseconds timeout,
                const std::function<bool()>& done);
 
+// The default bound of the kit's waits (at time scale 1): ample for a
+// process to reach a call, or to exit, on a loaded machine.
 inline constexpr std::chrono::milliseconds kBlockedTimeout{10000};
 
 // Succeeds once task `tid` of process `pid` sleeps inside one of the given

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "conformance/kit/errno_name.h"
+#include "conformance/kit/time_scale.h"
 #include "conformance/procfs/task.h"
 
 namespace ipcproof {
@@ -129,8 +130,8 @@ std::string DescribeUnfinishedChild(const ipc::ChildProcess& child) {
   const std::string state = DescribeUnfinishedChild(child);
   child.Kill();
   return ::testing::AssertionFailure()
-         << "the child did not exit within " << timeout.count()
-         << " ms and was killed; " << state;
+         << "the child did not exit within " << DescribeScaledTimeout(timeout)
+         << " and was killed; " << state;
 }
 
 ::testing::AssertionResult ExitsWithZeroWithin(

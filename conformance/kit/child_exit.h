@@ -216,6 +216,8 @@ std::string DescribeChildExit(const ipc::WaitStatus& status);
 ::testing::AssertionResult ExitedWithZero(const ipc::WaitStatus& status);
 
 // --- Waiting with a deadline ------------------------------------------------
+// Each `timeout` is at time scale 1: the wait lasts ScaledTimeout(timeout)
+// (kit/time_scale.h).
 
 // Reaps `child` once /proc shows it has exited (WaitUntilExited), at most
 // `timeout` from now: its status, or nullopt when it is still running then

@@ -34,7 +34,8 @@ namespace ipcproof {
 // Async-signal-safe.
 bool WriteInOneCall(int fd, const void* data, size_t size);
 
-// Reads exactly `size` bytes within `timeout` (ReadIntoWithin), so a child
+// Reads exactly `size` bytes within `timeout` (ReadIntoWithin: scaled, at
+// time scale 1), so a child
 // whose peer never writes exits instead of hanging; false on a timeout, end
 // of file or an error. Async-signal-safe.
 bool ReadExactInChild(int fd, void* data, size_t size,

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "conformance/kit/files.h"
+#include "conformance/kit/time_scale.h"
 #include "ipc/error.h"
 
 namespace ipcproof {
@@ -27,10 +28,8 @@ int MsLeft(int64_t deadline) {
       std::clamp<int64_t>(deadline - MonotonicMs(), 0, INT_MAX));
 }
 
-}  // namespace
-
-int PollWithin(int fd, short events, std::chrono::milliseconds timeout) {
-  const int64_t deadline = MonotonicMs() + timeout.count();
+// poll(2) until the absolute `deadline` (MonotonicMs), retrying EINTR.
+int PollUntilMs(int fd, short events, int64_t deadline) {
   for (;;) {
     pollfd entry{fd, events, 0};
     const int n = ::poll(&entry, 1, MsLeft(deadline));
@@ -38,6 +37,13 @@ int PollWithin(int fd, short events, std::chrono::milliseconds timeout) {
     if (n == 0) return 0;
     if (errno != EINTR) return -1;
   }
+}
+
+}  // namespace
+
+int PollWithin(int fd, short events, std::chrono::milliseconds timeout) {
+  return PollUntilMs(fd, events,
+                     MonotonicMs() + ScaledTimeout(timeout).count());
 }
 
 short PollEventsNow(int fd, short events) {
@@ -54,10 +60,10 @@ ReadOutcome ReadIntoWithin(int fd, std::span<std::byte> buffer,
     outcome.call = call;
     return outcome;
   };
-  const int64_t deadline = MonotonicMs() + timeout.count();
+  const int64_t deadline = MonotonicMs() + ScaledTimeout(timeout).count();
   while (outcome.bytes < buffer.size()) {
     const int left = MsLeft(deadline);
-    const int ready = PollWithin(fd, POLLIN, std::chrono::milliseconds(left));
+    const int ready = PollUntilMs(fd, POLLIN, deadline);
     if (ready < 0) return failed("poll");
     outcome.timed_out = ready == 0;
     if (outcome.timed_out) return outcome;
@@ -96,7 +102,7 @@ Received ReadWithin(int fd, size_t want, std::chrono::milliseconds timeout) {
   if (outcome.bytes == buffer.size()) return ::testing::AssertionSuccess();
   auto failure = ::testing::AssertionFailure();
   if (outcome.timed_out) {
-    failure << "no data within " << timeout.count() << " ms after ";
+    failure << "no data within " << DescribeScaledTimeout(timeout) << " after ";
   } else {
     failure << "end of file after ";
   }

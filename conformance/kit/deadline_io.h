@@ -17,6 +17,9 @@
 //
 // The functions that allocate or throw are for the test process; in a
 // forked child use PollWithin, ReadIntoWithin or kit/child_io.h.
+//
+// Each `timeout` is at time scale 1: the deadline is ScaledTimeout(timeout)
+// from the call (kit/time_scale.h); 0 stays 0, a look without waiting.
 #ifndef CONFORMANCE_KIT_DEADLINE_IO_H_
 #define CONFORMANCE_KIT_DEADLINE_IO_H_
 
@@ -73,7 +76,7 @@ Received ReadWithin(int fd, size_t want,
                     std::chrono::milliseconds timeout = kBlockedTimeout);
 
 // Fills `buffer` within `timeout`. Fails, saying how far it got, on a
-// timeout or end of file ("no data within 10000 ms after 3 of 8 bytes",
+// timeout or end of file ("no data within 10 s after 3 of 8 bytes",
 // "end of file after 3 of 8 bytes"); throws std::system_error when poll(2)
 // or read(2) fails.
 ::testing::AssertionResult ReadExactWithin(

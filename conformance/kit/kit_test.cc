@@ -56,6 +56,7 @@
 #include "conformance/kit/syscall_counter.h"
 #include "conformance/kit/sysctl.h"
 #include "conformance/kit/test_control.h"
+#include "conformance/kit/time_scale.h"
 #include "conformance/kit/transfer.h"
 #include "conformance/procfs/files.h"
 #include "conformance/procfs/task.h"
@@ -587,6 +588,157 @@ TEST(MeasureTransferTest, ReceiverReportsADifferingByte) {
 }
 
 // ===========================================================================
+// The run's time scale (kit/time_scale.h)
+
+// IPCPROOF_TIME_SCALE set to `value` (unset for nullptr) for a scope, as the
+// runner sets it for a test process; the previous value comes back after.
+ChildProcess ForkBlockedReader(ipc::Pipe& pipe);
+
+class ScopedTimeScale {
+ public:
+  explicit ScopedTimeScale(const char* value) {
+    if (const char* old = std::getenv("IPCPROOF_TIME_SCALE")) previous_ = old;
+    if (value == nullptr) {
+      ::unsetenv("IPCPROOF_TIME_SCALE");
+    } else {
+      ::setenv("IPCPROOF_TIME_SCALE", value, 1);
+    }
+  }
+  ~ScopedTimeScale() {
+    if (previous_) {
+      ::setenv("IPCPROOF_TIME_SCALE", previous_->c_str(), 1);
+    } else {
+      ::unsetenv("IPCPROOF_TIME_SCALE");
+    }
+  }
+  ScopedTimeScale(const ScopedTimeScale&) = delete;
+  ScopedTimeScale& operator=(const ScopedTimeScale&) = delete;
+
+ private:
+  std::optional<std::string> previous_;
+};
+
+TEST(TimeScaleTest, ReadsTheRunnersVariableAndSaysWhatItScaled) {
+  using std::chrono::milliseconds;
+  {
+    const ScopedTimeScale seven("7");
+    EXPECT_EQ(TimeScale(), 7);
+    EXPECT_EQ(ScaledTimeout(milliseconds(10)), milliseconds(70));
+    EXPECT_EQ(DescribeScaledTimeout(milliseconds(10000)),
+              "70 s (10 s × time scale 7)");
+    EXPECT_EQ(DescribeScaledTimeout(milliseconds(250)),
+              "1750 ms (250 ms × time scale 7)");
+  }
+  {
+    const ScopedTimeScale one("1");
+    EXPECT_EQ(ScaledTimeout(milliseconds(250)), milliseconds(250));
+    EXPECT_EQ(DescribeScaledTimeout(milliseconds(10000)), "10 s");
+    EXPECT_EQ(DescribeScaledTimeout(milliseconds(250)), "250 ms");
+  }
+  {
+    const ScopedTimeScale unset(nullptr);
+    EXPECT_EQ(TimeScale(), 1) << "no runner: scale 1";
+  }
+  // The runner refuses these before any test runs; should one reach a test
+  // process anyway, it waits as on a fast machine rather than not at all.
+  for (const char* malformed : {"", "0", "101", "x", "7s", "-2", "+3"}) {
+    const ScopedTimeScale bad(malformed);
+    EXPECT_EQ(TimeScale(), 1) << "'" << malformed << "'";
+  }
+}
+
+// What is left of a scaled deadline, as a bound a kit wait scales back:
+// at scale 4, 4 s from now is about 1 s at scale 1; a past deadline is 0.
+TEST(TimeScaleTest, UnscaledTimeLeftHandsOnWhatIsLeftOfADeadline) {
+  using std::chrono::milliseconds;
+  const ScopedTimeScale four("4");
+  const auto deadline =
+      std::chrono::steady_clock::now() + ScaledTimeout(milliseconds(1000));
+  const milliseconds left = UnscaledTimeLeft(deadline);
+  EXPECT_LE(left, milliseconds(1000));
+  EXPECT_GT(left, milliseconds(500));
+  EXPECT_EQ(
+      UnscaledTimeLeft(std::chrono::steady_clock::now() - milliseconds(1)),
+      milliseconds(0));
+}
+
+// Each kit wait scales its bound exactly once: at scale 20 a 10 ms bound
+// waits 200 ms, not 10 ms (a wait that ignores the scale) and not 4 s (one
+// scaled twice, as a wait built on another wait could be).
+TEST(TimeScaleTest, EachKitWaitScalesItsBoundOnce) {
+  using std::chrono::milliseconds;
+  const ScopedTimeScale twenty("20");
+  constexpr milliseconds kBase{10};
+  const milliseconds scaled = ScaledTimeout(kBase);
+  ASSERT_EQ(scaled, milliseconds(200));
+  const auto waits = [&](const char* what, const std::function<void()>& wait) {
+    const auto start = std::chrono::steady_clock::now();
+    wait();
+    const auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(waited, scaled) << what << " did not scale its bound";
+    EXPECT_LT(waited, 10 * scaled) << what << " scaled its bound twice";
+  };
+  ipc::Pipe pipe = ipc::Pipe::Create(O_CLOEXEC);
+  waits("PollUntil",
+        [&] { EXPECT_FALSE(PollUntil(kBase, [] { return false; })); });
+  waits("PollWithin",
+        [&] { EXPECT_EQ(PollWithin(pipe.read_fd(), POLLIN, kBase), 0); });
+  waits("ReadWithin",
+        [&] { EXPECT_TRUE(ReadWithin(pipe.read_fd(), 1, kBase).timed_out); });
+  ChildProcess stuck = ForkBlockedReader(pipe);
+  ASSERT_TRUE(WaitUntilBlockedIn(stuck.pid(), SYS_read));
+  waits("WaitUntilBlockedIn", [&] {
+    EXPECT_FALSE(WaitUntilBlockedIn(stuck.pid(), SYS_write, kBase));
+  });
+  waits("ReapWithin", [&] { EXPECT_FALSE(ReapWithin(stuck, kBase)); });
+  waits("ExitsWithZeroWithin", [&] {
+    const ::testing::AssertionResult ended = ExitsWithZeroWithin(stuck, kBase);
+    EXPECT_FALSE(ended);
+    EXPECT_THAT(ended.message(),
+                HasSubstr("within 200 ms (10 ms × time scale 20)"));
+  });
+  // In a forked child too (the scale comes with the environment).
+  waits("ReadExactInChild", [&] {
+    ChildProcess reader = ChildProcess::Fork([&] {
+      char byte;
+      return ReadExactInChild(pipe.read_fd(), &byte, 1, kBase) ? 0 : 1;
+    });
+    EXPECT_TRUE(ExitsWithWithin(reader, 1));
+  });
+  waits("ScopedAlarmDeadline", [&] {
+    const int capacity = ::fcntl(pipe.write_fd(), F_GETPIPE_SZ);
+    ASSERT_GT(capacity, 0);
+    const std::vector<char> fill(static_cast<size_t>(capacity) + 1, 'x');
+    ScopedAlarmDeadline deadline;
+    deadline.Arm(kBase);
+    // Fills the pipe, then sleeps for room until SIGALRM cuts it short.
+    EXPECT_EQ(::write(pipe.write_fd(), fill.data(), fill.size()), capacity);
+  });
+}
+
+TEST(TimeScaleTest, TheSyscallCountersDeadlineScalesOnce) {
+  using std::chrono::milliseconds;
+  const ScopedTimeScale twenty("20");
+  SyscallCounterOptions options;
+  options.timeout = milliseconds(10);
+  const auto start = std::chrono::steady_clock::now();
+  const SyscallCount count = CountSyscallsBetweenMarks(
+      [] {
+        SyscallCountStartMark();
+        ::pause();
+        SyscallCountEndMark();
+        return 0;
+      },
+      options);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  SKIP_UNLESS_SYSCALLS_COUNTED(count);
+  EXPECT_THAT(count.error,
+              HasSubstr("deadline of 200 ms (10 ms × time scale 20)"));
+  EXPECT_GE(waited, milliseconds(200));
+  EXPECT_LT(waited, milliseconds(2000)) << "scaled twice";
+}
+
+// ===========================================================================
 // Reading with a deadline (kit/deadline_io.h)
 
 using Clock = std::chrono::steady_clock;
@@ -604,8 +756,8 @@ TEST(ReadWithinTest, ATimedOutReadReturnsWhatItHadAndSaysSo) {
   EXPECT_EQ(got.bytes, "abc");
   EXPECT_TRUE(got.timed_out);
   EXPECT_FALSE(got.eof);
-  EXPECT_GE(waited, kShortDeadline);
-  EXPECT_LT(waited, kShortDeadline + std::chrono::seconds(5));
+  EXPECT_GE(waited, ScaledTimeout(kShortDeadline));
+  EXPECT_LT(waited, ScaledTimeout(kShortDeadline + std::chrono::seconds(5)));
 
   pipe.WriteAll("defgh");
   char buffer[10];
@@ -613,8 +765,9 @@ TEST(ReadWithinTest, ATimedOutReadReturnsWhatItHadAndSaysSo) {
       ReadExactWithin(pipe.read_fd(), std::as_writable_bytes(std::span(buffer)),
                       kShortDeadline);
   EXPECT_FALSE(exact);
-  EXPECT_THAT(exact.message(), HasSubstr("no data within 50 ms after 5 of 10 "
-                                         "bytes"));
+  EXPECT_THAT(exact.message(), HasSubstr("no data within " +
+                                         DescribeScaledTimeout(kShortDeadline) +
+                                         " after 5 of 10 bytes"));
 }
 
 // With the last writer gone, the read stops at end of file at once and says
@@ -726,11 +879,13 @@ TEST(ExitsWithZeroWithinTest, ReportsAndKillsAChildThatNeverExits) {
   const auto waited = Clock::now() - start;
   EXPECT_FALSE(result);
   EXPECT_THAT(result.message(),
-              AllOf(HasSubstr("did not exit within 50 ms and was killed"),
+              AllOf(HasSubstr("did not exit within " +
+                              DescribeScaledTimeout(kShortDeadline) +
+                              " and was killed"),
                     HasSubstr("in read(")));
   EXPECT_TRUE(stuck.reaped()) << "the child was left running";
-  EXPECT_GE(waited, kShortDeadline);
-  EXPECT_LT(waited, kShortDeadline + std::chrono::seconds(5));
+  EXPECT_GE(waited, ScaledTimeout(kShortDeadline));
+  EXPECT_LT(waited, ScaledTimeout(kShortDeadline + std::chrono::seconds(5)));
 }
 
 TEST(ExitsWithZeroWithinTest, SaysHowAChildThatExitedEnded) {
@@ -775,7 +930,9 @@ TEST(ExitsWithWithinTest, ReportsAndKillsAChildThatNeverExits) {
       ExitsWithWithin(stuck, 3, kShortDeadline);
   EXPECT_FALSE(result);
   EXPECT_THAT(result.message(),
-              AllOf(HasSubstr("did not exit within 50 ms and was killed"),
+              AllOf(HasSubstr("did not exit within " +
+                              DescribeScaledTimeout(kShortDeadline) +
+                              " and was killed"),
                     HasSubstr("in read(")));
   EXPECT_TRUE(stuck.reaped()) << "the child was left running";
 }
@@ -1216,8 +1373,10 @@ TEST(SyscallCounterTest, ABodyThatHangsBetweenTheMarksEndsAtTheDeadline) {
       options);
   SKIP_UNLESS_SYSCALLS_COUNTED(count);
   EXPECT_FALSE(count.ok());
-  EXPECT_THAT(count.error, HasSubstr("passed its deadline of 300 ms after "
-                                     "the start mark, before the end mark"));
+  EXPECT_THAT(count.error,
+              HasSubstr("passed its deadline of " +
+                        DescribeScaledTimeout(options.timeout) +
+                        " after the start mark, before the end mark"));
   EXPECT_THAT(count.error, HasSubstr("pause("));
   ASSERT_TRUE(count.exit_status.has_value());
   EXPECT_TRUE(count.exit_status->KilledBy(SIGKILL))

@@ -29,6 +29,7 @@
 #include "conformance/kit/signals.h"
 #include "conformance/kit/sysctl.h"
 #include "conformance/kit/temp_path.h"
+#include "conformance/kit/time_scale.h"
 #include "conformance/procfs/files.h"
 #include "ipc/memory_mapping.h"
 #include "ipc/pipe.h"
@@ -107,10 +108,14 @@ int ReceiveStream(int from, int sink, char* buffer, size_t capacity,
   }
 }
 
+// kTransferDeadline (scaled) from now on CLOCK_MONOTONIC. TimeScale reads
+// the environment: no system call either.
 timespec MonotonicDeadline() {
   timespec now{};
   ::clock_gettime(CLOCK_MONOTONIC, &now);  // vDSO: no system call
-  now.tv_sec += kTransferDeadline.count();
+  now.tv_sec += std::chrono::duration_cast<std::chrono::seconds>(
+                    ScaledTimeout(kTransferDeadline))
+                    .count();
   return now;
 }
 
@@ -770,7 +775,10 @@ void PreparedTransfer::StartReceiver() {
     struct sigaction default_action {};
     default_action.sa_handler = SIG_DFL;
     ::sigaction(SIGALRM, &default_action, nullptr);
-    ::alarm(static_cast<unsigned>(kTransferDeadline.count()));
+    ::alarm(
+        static_cast<unsigned>(std::chrono::duration_cast<std::chrono::seconds>(
+                                  ScaledTimeout(kTransferDeadline))
+                                  .count()));
     CloseSenderEnds();
     state_->report_read.Reset();
     return Receive();

@@ -63,7 +63,8 @@
 namespace ipcproof {
 
 // Each half's deadline: B's alarm and Finish's wait for B; RunTransfer's
-// deadline for A.
+// deadline for A. At time scale 1: each is ScaledTimeout(kTransferDeadline)
+// (kit/time_scale.h).
 inline constexpr std::chrono::seconds kTransferDeadline{5};
 
 enum class TransferKind {

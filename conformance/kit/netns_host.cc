@@ -12,11 +12,13 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <initializer_list>
 #include <string>
@@ -26,6 +28,7 @@
 #include "conformance/kit/child_io.h"
 #include "conformance/kit/deadline_io.h"
 #include "conformance/kit/errno_name.h"
+#include "conformance/kit/time_scale.h"
 #include "ipc/unique_fd.h"
 
 namespace ipcproof {
@@ -100,8 +103,8 @@ const char* StepCall(int32_t step) {
     case kGetLink:
       return "RTM_GETLINK veth end";
     case kNoCarrier:
-      return "RTM_GETLINK veth end (no IFF_LOWER_UP|IFF_RUNNING after both "
-             "ends were up)";
+      return "RTM_GETLINK veth end (no IFF_LOWER_UP|IFF_RUNNING within the "
+             "netlink deadline after both ends were up)";
   }
   return "?";
 }
@@ -110,7 +113,9 @@ struct StageReport {
   int32_t stage;  // 1, 2, 3: which set-up stage this ends
   int32_t step;   // kOk, or the call that failed
   int32_t err;    // its errno
-  int32_t value;  // stage 1 of A: 1 when it made a user namespace
+  // Stage 1 of A: 1 when it made a user namespace; kNoCarrier: the last
+  // RTM_GETLINK answer's ifi_flags.
+  int32_t value;
 };
 
 // Everything a side needs, prepared by the test process before fork: the
@@ -334,21 +339,43 @@ int32_t StayTiedToTestProcess(const SideSetup& side) {
 }
 
 // Stage 3 of both sides: with both ends up, RTM_GETLINK on this end must
-// show the carrier (IFF_LOWER_UP) and the operational state up
-// (IFF_RUNNING); rtnl_getlink first runs the link-watch work queued for
-// the device, so afterwards the device transmits.
-int32_t CheckCarrier(int netlink_fd, int index, int* err) {
-  LinkState link;
-  *err = GetLink(netlink_fd, index, link);
-  if (*err != 0) return kGetLink;
+// come to show the carrier (IFF_LOWER_UP) and the operational state up
+// (IFF_RUNNING), after which the device transmits. veth_open turns the
+// carrier on at once, but IFF_RUNNING follows the operstate, which the
+// link-watch work sets (linkwatch_do_dev, run from a workqueue). Newer
+// kernels run that work for the device inside rtnl_getlink
+// (linkwatch_sync_dev: 6.12's net/core/rtnetlink.c), so there the first
+// answer has it; 6.1's rtnl_getlink does not, so there an answer may come
+// before the work has run. So the state is asked again, with pauses that
+// only pace the probes (20 us doubling to 2 ms, as PollUntil), until it
+// holds or kNetlinkTimeout (scaled) passes. Async-signal-safe: raw calls,
+// no allocation. On failure `*flags` is the last answer's ifi_flags.
+int32_t CheckCarrier(int netlink_fd, int index, int* err, int32_t* flags) {
   // IFF_LOWER_UP is linux/if.h's (1 << 16), which clashes with net/if.h.
   constexpr unsigned kLowerUp = 1u << 16;
   constexpr unsigned kWanted = IFF_UP | kLowerUp | IFF_RUNNING;
-  if ((link.flags & kWanted) != kWanted) {
-    *err = 0;
-    return kNoCarrier;
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  const int64_t deadline_ms = static_cast<int64_t>(now.tv_sec) * 1000 +
+                              now.tv_nsec / 1000000 +
+                              ScaledTimeout(kNetlinkTimeout).count();
+  long pause_ns = 20 * 1000;
+  for (;;) {
+    LinkState link;
+    *err = GetLink(netlink_fd, index, link);
+    if (*err != 0) return kGetLink;
+    *flags = static_cast<int32_t>(link.flags);
+    if ((link.flags & kWanted) == kWanted) return kOk;
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    if (static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000 >=
+        deadline_ms) {
+      *err = 0;
+      return kNoCarrier;
+    }
+    const timespec pause{0, pause_ns};
+    ::nanosleep(&pause, nullptr);
+    pause_ns = std::min(pause_ns * 2, 2L * 1000 * 1000);
   }
-  return kOk;
 }
 
 // Brings lo up and puts this side's address on its veth end (index known).
@@ -440,9 +467,11 @@ int RunSideA(SideSetup& side, const HostFunction& function) {
     Report(side, 3, kVethUp, err);
     return ErrnoExit(err);
   }
-  if (const int32_t step = CheckCarrier(netlink_fd, side.info.veth_index, &err);
+  int32_t flags = 0;
+  if (const int32_t step =
+          CheckCarrier(netlink_fd, side.info.veth_index, &err, &flags);
       step != kOk) {
-    Report(side, 3, step, err);
+    Report(side, 3, step, err, flags);
     return ErrnoExit(err);
   }
   ::close(netlink_fd);
@@ -518,9 +547,11 @@ int RunSideB(SideSetup& side, pid_t side_a, bool join_user_namespace,
     Report(side, 3, kReadGo, errno);
     return ErrnoExit();
   }
-  if (const int32_t step = CheckCarrier(netlink_fd, side.info.veth_index, &err);
+  int32_t flags = 0;
+  if (const int32_t step =
+          CheckCarrier(netlink_fd, side.info.veth_index, &err, &flags);
       step != kOk) {
-    Report(side, 3, step, err);
+    Report(side, 3, step, err, flags);
     return ErrnoExit(err);
   }
   ::close(netlink_fd);
@@ -566,7 +597,12 @@ std::string DescribeStage(char side, const StageReport& report) {
            ErrnoName(report.err);
   }
   if (report.step == kNoCarrier) {
-    text = std::string("host ") + side + ": " + StepCall(report.step);
+    char flags[16];
+    std::snprintf(flags, sizeof flags, "%#x",
+                  static_cast<unsigned>(report.value));
+    text = std::string("host ") + side + ": " + StepCall(report.step) +
+           "; the last answer's ifi_flags were " + flags + " (" +
+           DescribeScaledTimeout(kNetlinkTimeout) + ")";
   }
   return text;
 }
@@ -598,10 +634,8 @@ std::string AwaitStage(int fd, char side, int32_t stage,
                        std::chrono::steady_clock::time_point deadline,
                        bool* unavailable, int32_t* value = nullptr) {
   StageReport report{};
-  const auto left = std::chrono::duration_cast<milliseconds>(
-      deadline - std::chrono::steady_clock::now());
   const ::testing::AssertionResult got =
-      ReadReport(fd, report, std::max(left, milliseconds(0)));
+      ReadReport(fd, report, UnscaledTimeLeft(deadline));
   if (!got) {
     return std::string("host ") + side + " did not report set-up stage " +
            std::to_string(stage) + ": " + got.message();
@@ -719,7 +753,8 @@ bool ReportFile(const HostInfo& host, const char* key, const char* path) {
 TwoHostsResult RunOnTwoHosts(const HostFunction& a, const HostFunction& b,
                              milliseconds deadline_in) {
   TwoHostsResult result;
-  const auto deadline = std::chrono::steady_clock::now() + deadline_in;
+  const auto deadline =
+      std::chrono::steady_clock::now() + ScaledTimeout(deadline_in);
 
   Pipe stage_a = MakePipe(), stage_b = MakePipe();
   Pipe go_a = MakePipe(), go_b = MakePipe();
@@ -841,9 +876,8 @@ TwoHostsResult RunOnTwoHosts(const HostFunction& a, const HostFunction& b,
                deadline);
   for (auto [child, outcome] :
        {std::pair{&child_a, &result.a}, std::pair{&*child_b, &result.b}}) {
-    const auto left = std::chrono::duration_cast<milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    outcome->status = ReapWithin(*child, std::max(left, milliseconds(1)));
+    outcome->status = ReapWithin(
+        *child, std::max(UnscaledTimeLeft(deadline), milliseconds(1)));
     if (!outcome->status) child->Kill();
   }
   ParseFields(stream_a, result.a.fields);

@@ -116,8 +116,9 @@ struct TwoHostsResult {
 };
 
 // Makes the two hosts, runs `a` inside A and `b` inside B once both are
-// ready, and waits for both to exit, all within `deadline` (a side still
-// running then is killed, status nullopt). Call from the test process (it
+// ready, and waits for both to exit, all within `deadline` (at time scale
+// 1: ScaledTimeout(deadline), kit/time_scale.h; a side still running then
+// is killed, status nullopt). Call from the test process (it
 // stays in its namespaces); both children are always reaped.
 TwoHostsResult RunOnTwoHosts(
     const HostFunction& a, const HostFunction& b,

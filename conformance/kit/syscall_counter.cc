@@ -19,6 +19,7 @@
 
 #include "conformance/kit/child_exit.h"
 #include "conformance/kit/errno_name.h"
+#include "conformance/kit/time_scale.h"
 #include "conformance/procfs/task.h"
 #include "ipc/unique_fd.h"
 
@@ -118,10 +119,7 @@ class TracedChild {
       if (probe()) return event;
       ::sched_yield();
     }
-    const auto remaining =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                              Clock::now());
-    PollUntil(std::max(remaining, std::chrono::milliseconds{0}), probe);
+    PollUntil(UnscaledTimeLeft(deadline), probe);
     return event;
   }
 
@@ -129,7 +127,7 @@ class TracedChild {
   void KillAndReap() {
     if (reaped()) return;
     ::kill(pid_, SIGKILL);
-    const auto deadline = Clock::now() + kBlockedTimeout;
+    const auto deadline = Clock::now() + ScaledTimeout(kBlockedTimeout);
     std::string ignored;
     while (!reaped() && Clock::now() < deadline) {
       // Stops before the kill takes effect are left as they are: SIGKILL
@@ -209,7 +207,8 @@ std::string SyscallCount::Describe() const {
 SyscallCount CountSyscallsBetweenMarks(const std::function<int()>& child_body,
                                        const SyscallCounterOptions& options) {
   SyscallCount result;
-  const Clock::time_point deadline = Clock::now() + options.timeout;
+  const Clock::time_point deadline =
+      Clock::now() + ScaledTimeout(options.timeout);
 
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) {
@@ -246,8 +245,8 @@ SyscallCount CountSyscallsBetweenMarks(const std::function<int()>& child_body,
   if (!wait_error.empty()) return finish(wait_error);
   if (!event) {
     return finish("the child did not stop for its tracer within " +
-                  std::to_string(options.timeout.count()) +
-                  " ms: " + WhatProcShows(pid));
+                  DescribeScaledTimeout(options.timeout) + ": " +
+                  WhatProcShows(pid));
   }
   if (!WIFSTOPPED(*event)) {
     const ipc::WaitStatus status(*event);
@@ -307,7 +306,7 @@ SyscallCount CountSyscallsBetweenMarks(const std::function<int()>& child_body,
     if (!wait_error.empty()) return finish(wait_error);
     if (!event) {
       return finish("the trace passed its deadline of " +
-                    std::to_string(options.timeout.count()) + " ms " +
+                    DescribeScaledTimeout(options.timeout) + " " +
                     WhereIn(phase) + ": " + WhatProcShows(pid));
     }
     if (WIFEXITED(*event) || WIFSIGNALED(*event)) {

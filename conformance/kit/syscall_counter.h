@@ -90,7 +90,8 @@ void SyscallCountStartMark();
 void SyscallCountEndMark();
 
 struct SyscallCounterOptions {
-  // The whole trace, from fork to the child's exit.
+  // The whole trace, from fork to the child's exit, at time scale 1 (the
+  // trace may last ScaledTimeout(timeout), kit/time_scale.h).
   std::chrono::milliseconds timeout = kBlockedTimeout;
   // The most calls recorded between the marks; one more is an error (the
   // child is killed), so a body in a syscall loop cannot fill memory.
@@ -107,7 +108,7 @@ struct SyscallCount {
   // wrong: "ptrace(PTRACE_TRACEME) failed in the child: EPERM (Operation
   // not permitted)", "the child was killed by signal 11 (Segmentation
   // fault) after the start mark, before the end mark", "the trace passed
-  // its deadline of 10000 ms after the start mark, before the end mark:
+  // its deadline of 10 s after the start mark, before the end mark:
   // pid 12 tid 12 (kit_test) state R ...".
   std::string error;
   // The error is a refusal to trace (ptrace denied by Yama's

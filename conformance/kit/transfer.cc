@@ -15,6 +15,7 @@
 #include "conformance/kit/blocking.h"
 #include "conformance/kit/child_exit.h"
 #include "conformance/kit/claims.h"
+#include "conformance/kit/time_scale.h"
 #include "ipc/child_process.h"
 #include "ipc/error.h"
 #include "ipc/pipe.h"
@@ -23,7 +24,8 @@ namespace ipcproof {
 namespace {
 
 // How long the receiver may take to drain what is already sent: the data
-// is in the kernel by then, so this is generous for any working kernel.
+// is in the kernel by then, so this is generous for any working kernel (at
+// time scale 1; ReapWithin scales it).
 constexpr std::chrono::milliseconds kReceiverDeadline{5000};
 
 }  // namespace
@@ -83,7 +85,7 @@ TransferResult MeasureTransfer(std::span<const std::byte> data,
     receiver.Kill();
     throw std::runtime_error(
         "the transfer's receiver did not finish within " +
-        std::to_string(kReceiverDeadline.count()) + " ms after the last of " +
+        DescribeScaledTimeout(kReceiverDeadline) + " after the last of " +
         std::to_string(data.size()) + " bytes was sent; " + state);
   }
   result.receiver_status = *status;

@@ -43,6 +43,7 @@
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/sysctl.h"
 #include "conformance/kit/test_control.h"
+#include "conformance/kit/time_scale.h"
 #include "conformance/kit/transfer.h"
 #include "conformance/mq/posix_mq_util.h"
 #include "gmock/gmock.h"
@@ -221,9 +222,13 @@ TEST_F(PosixMqTest, RaisingTheMaximaInTheNamespaceAdmitsALargerQueue) {
   CLAIM("mq.array-inside", "mq.size-limited");
   const MqSysctls before = ReadMqSysctls();
   if (HoldsSysResourceCapability()) {
-    SKIP_UNVERIFIED(
-        "this process has CAP_SYS_RESOURCE, which ignores msg_max and "
-        "msgsize_max: raising them proves nothing");
+    // CAP_SYS_RESOURCE ignores msg_max and msgsize_max (root in a guest
+    // kernel has it), so raising them would prove nothing: this test's own
+    // process (one process per test) drops its effective capabilities.
+    ASSERT_TRUE(DropEffectiveCapabilities())
+        << "capset could not clear the effective set";
+    ASSERT_FALSE(HoldsSysResourceCapability())
+        << "CAP_SYS_RESOURCE still effective after capset";
   }
   const long bigger_count = before.msg_max * 2;
   const long bigger_size = before.msgsize_max * 2;
@@ -431,10 +436,18 @@ TEST_F(PosixMqTest, CreatingPastQueuesMaxFailsEnospc) {
                       << ErrnoName(err);
   }
   if (privileged) {
+    // A privileged creator passes the limit (root in a guest kernel has
+    // CAP_SYS_RESOURCE, this machine's root does not) ...
     EXPECT_EQ(create(), 0) << "CAP_SYS_RESOURCE should lift queues_max";
-    SKIP_UNVERIFIED(
-        "this process has CAP_SYS_RESOURCE, which mqueue_create_attr exempts "
-        "from queues_max: ENOSPC cannot be seen");
+    // ... and the rest is seen once this test's own process (one process
+    // per test) drops its effective capabilities, after destroying the
+    // queue the privilege added, so the count is at the limit again.
+    mqds.back()->Close();
+    ASSERT_THAT(::mq_unlink(names.back()->c_str()), SyscallSucceeds());
+    ASSERT_TRUE(DropEffectiveCapabilities())
+        << "capset could not clear the effective set";
+    ASSERT_FALSE(HoldsSysResourceCapability())
+        << "CAP_SYS_RESOURCE still effective after capset";
   }
   const int over = create();
   ASSERT_EQ(over, ENOSPC) << "queue " << kLimit + 1 << " with queues_max "
@@ -571,13 +584,14 @@ TransferResult TransferThroughQueue(const std::vector<char>& data,
       },
       msgsize,
       [&data, mqd](size_t offset, size_t n) {
-        const timespec deadline = RealtimeDeadlineFromNow(kBlockedTimeout);
+        const timespec deadline =
+            RealtimeDeadlineFromNow(ScaledTimeout(kBlockedTimeout));
         while (::mq_timedsend(mqd, data.data() + offset, n, 0, &deadline) !=
                0) {
           if (errno == ETIMEDOUT) {
             throw std::runtime_error("the queue stayed full for " +
-                                     std::to_string(kBlockedTimeout.count()) +
-                                     " ms: the receiver stopped receiving");
+                                     DescribeScaledTimeout(kBlockedTimeout) +
+                                     ": the receiver stopped receiving");
           }
           if (errno != EINTR) ipc::ThrowErrno("mq_timedsend during a transfer");
         }
@@ -615,9 +629,9 @@ TransferResult TransferThroughPipe(const std::vector<char>& data,
               ::write(write_fd, data.data() + offset + done, n - done);
           if (deadline.passed()) {
             throw std::runtime_error(
-                "the pipe transfer outlived its " +
-                std::to_string(kBlockedTimeout.count()) +
-                " ms deadline after " + std::to_string(offset + done) +
+                "the pipe transfer outlived its deadline of " +
+                DescribeScaledTimeout(kBlockedTimeout) + " after " +
+                std::to_string(offset + done) +
                 " bytes: the receiver stopped reading or a wake-up was lost");
           }
           if (written < 0) {

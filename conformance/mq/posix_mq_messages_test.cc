@@ -60,6 +60,7 @@
 #include "conformance/kit/memory.h"
 #include "conformance/kit/namespaces.h"
 #include "conformance/kit/subreaper.h"
+#include "conformance/kit/time_scale.h"
 #include "conformance/mq/posix_mq_util.h"
 #include "conformance/procfs/files.h"
 #include "gmock/gmock.h"
@@ -1090,7 +1091,8 @@ TEST_F(PosixMqTest, ManySendersAndReceiversDeliverEachMessageExactlyOnce) {
     ASSERT_TRUE(ExitsWithZeroWithin(senders[s])) << "sender " << s;
   }
   for (int r = 0; r < kReceivers; ++r) {
-    const timespec deadline = RealtimeDeadlineFromNow(kBlockedTimeout);
+    const timespec deadline =
+        RealtimeDeadlineFromNow(ScaledTimeout(kBlockedTimeout));
     ASSERT_THAT(::mq_timedsend(mqd, "", 0, 0, &deadline), SyscallSucceeds())
         << "stop message " << r;
   }
@@ -1223,8 +1225,8 @@ TEST_F(PosixMqTest, AManyToManyRunKilledMidwayLeavesNoProcessAndNoQueue) {
   // Poll first, so a runner that exited early (end of file) is told from
   // one that hangs within the one deadline, and the early exit is read.
   ASSERT_GT(PollWithin(report.read_fd(), POLLIN, kBlockedTimeout), 0)
-      << "the runner's worker pids, within " << kBlockedTimeout.count()
-      << " ms";
+      << "the runner's worker pids, within "
+      << DescribeScaledTimeout(kBlockedTimeout);
   WorkerPids workers{};
   if (const ::testing::AssertionResult reported =
           ReadReport(report.read_fd(), workers);

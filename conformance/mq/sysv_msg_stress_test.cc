@@ -53,6 +53,7 @@
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/namespaces.h"
 #include "conformance/kit/subreaper.h"
+#include "conformance/kit/time_scale.h"
 #include "conformance/procfs/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -77,7 +78,8 @@ static_assert(kPerSender % kReceivers == 0);
 constexpr size_t kMaxPayload = 512;
 
 // The whole run takes some tens of milliseconds on this 2-core VM; one that
-// has not finished after this long has lost a message or a wake-up.
+// has not finished after this long (at time scale 1: ScaledTimeout of it,
+// kit/time_scale.h) has lost a message or a wake-up.
 constexpr std::chrono::milliseconds kRunDeadline{5000};
 
 // ---------------------------------------------------------------------------
@@ -330,7 +332,8 @@ template <typename Done>
 ::testing::AssertionResult SoonOnTheBoard(ChildProcess& runner,
                                           const StressBoard& board,
                                           const char* what, Done done) {
-  const auto deadline = std::chrono::steady_clock::now() + kRunDeadline;
+  const auto deadline =
+      std::chrono::steady_clock::now() + ScaledTimeout(kRunDeadline);
   while (!done()) {
     if (const std::optional<WaitStatus> ended = runner.TryWait()) {
       return ::testing::AssertionFailure()
@@ -339,7 +342,7 @@ template <typename Done>
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       return ::testing::AssertionFailure()
-             << what << " not within " << kRunDeadline.count() << " ms"
+             << what << " not within " << DescribeScaledTimeout(kRunDeadline)
              << Progress(board);
     }
     ::sched_yield();
@@ -377,8 +380,9 @@ TEST_F(SysvMsgStressTest, ManySendersAndReceiversDeliverEachMessageOnce) {
     const std::string state = DescribeUnfinishedChild(runner);
     runner.Kill();
     ReapOrphanedWorkers(*b);
-    FAIL() << "the run did not finish within " << kRunDeadline.count()
-           << " ms: " << state << Progress(*b);
+    FAIL() << "the run did not finish within "
+           << DescribeScaledTimeout(kRunDeadline) << ": " << state
+           << Progress(*b);
   }
   const WaitStatus status = *finished;
   const double seconds =

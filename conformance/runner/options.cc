@@ -5,12 +5,14 @@
 #include <cstring>
 #include <string_view>
 
+#include "conformance/runner/wire.h"
 #include "gtest/gtest.h"
 
 namespace ipcproof {
 namespace {
 
 constexpr char kTimeoutFlag[] = "--ipcproof_timeout=";
+constexpr char kTimeScaleFlag[] = "--ipcproof_time_scale=";
 constexpr char kInProcessFlag[] = "--ipcproof_in_process";
 constexpr char kWatchDirFlag[] = "--ipcproof_watch_dir=";
 
@@ -25,6 +27,17 @@ std::chrono::seconds ParseSeconds(const char* text, const char* where) {
   return std::chrono::seconds(value);
 }
 
+int ParseScale(const char* text, const char* where) {
+  const int scale = internal::ParseTimeScale(text);
+  if (scale == 0) {
+    std::fprintf(stderr,
+                 "ipcproof: %s wants a whole number from %d to %d (got '%s')\n",
+                 where, internal::kMinTimeScale, internal::kMaxTimeScale, text);
+    std::exit(2);
+  }
+  return scale;
+}
+
 }  // namespace
 
 Options TakeOptions(int argc, char** argv) {
@@ -32,11 +45,17 @@ Options TakeOptions(int argc, char** argv) {
   if (const char* env = std::getenv("IPCPROOF_TIMEOUT"); env && *env) {
     options.timeout = ParseSeconds(env, "IPCPROOF_TIMEOUT");
   }
+  if (const char* env = std::getenv(internal::kTimeScaleEnv); env && *env) {
+    options.time_scale = ParseScale(env, internal::kTimeScaleEnv);
+  }
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg.starts_with(kTimeoutFlag)) {
       options.timeout =
           ParseSeconds(argv[i] + std::strlen(kTimeoutFlag), kTimeoutFlag);
+    } else if (arg.starts_with(kTimeScaleFlag)) {
+      options.time_scale =
+          ParseScale(argv[i] + std::strlen(kTimeScaleFlag), kTimeScaleFlag);
     } else if (arg == kInProcessFlag) {
       options.in_process = true;
     } else if (arg.starts_with(kWatchDirFlag)) {

@@ -3,6 +3,11 @@
 //
 //   --ipcproof_timeout=SECONDS   per-test watchdog budget (default 30; also
 //                                IPCPROOF_TIMEOUT in the environment)
+//   --ipcproof_time_scale=N      how many times slower than a fast machine
+//                                this one may be, 1..100 (default 1; also
+//                                IPCPROOF_TIME_SCALE): multiplies every
+//                                watchdog budget, and is passed to each test
+//                                process so the kit's deadlines scale too
 //   --ipcproof_in_process        run all tests in this process, no watchdog
 //                                (for a debugger)
 //   --ipcproof_watch_dir=PATH    also watch PATH for the test's IPC names
@@ -20,7 +25,9 @@ namespace ipcproof {
 inline constexpr std::chrono::seconds kDefaultTestTimeout{30};
 
 struct Options {
+  // The budget at time scale 1; the watchdog allows it times time_scale.
   std::chrono::seconds timeout = kDefaultTestTimeout;
+  int time_scale = 1;
   bool in_process = false;
   // Where the supervisor looks, after every test, for entries named with
   // the test's IPC name prefix (watched_dirs.h).

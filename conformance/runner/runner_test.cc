@@ -36,6 +36,7 @@
 #include "conformance/kit/test_control.h"
 #include "conformance/procfs/files.h"
 #include "conformance/procfs/task.h"
+#include "conformance/runner/wire.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
@@ -86,7 +87,8 @@ std::string ReadWholeFile(const std::string& path) {
 
 // Starts the fixture under its own supervisor with `args`, its console
 // output going to a pipe and its merged XML to a fresh path; `env` entries
-// ("NAME=value") are added to our environment.
+// ("NAME=value") are added to our environment, ahead of it (getenv takes
+// the first).
 StartedFixture StartFixture(std::vector<std::string> args,
                             std::vector<std::string> env = {}) {
   const std::string xml_path = UniqueTempPath("fixture") + ".xml";
@@ -94,6 +96,10 @@ StartedFixture StartFixture(std::vector<std::string> args,
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  // The fixture's own runs check exact budgets ("within 1 s"), so they run
+  // at time scale 1 unless a test asks otherwise, whatever scale this
+  // binary runs at; the fixture's tests are trivial, or hang on purpose.
+  env.emplace_back("IPCPROOF_TIME_SCALE=1");
   for (char** var = environ; *var != nullptr; ++var) env.emplace_back(*var);
   std::vector<char*> envp;
   for (std::string& var : env) envp.push_back(var.data());
@@ -699,6 +705,128 @@ TEST(SupervisorTest, QueuesOfACrashedOrKilledTestDieWithItsNamespace) {
   EXPECT_THAT(ListSysvMessageQueues(), ::testing::SizeIs(1));
   EXPECT_THAT(ListPosixMessageQueues(),
               ::testing::ElementsAre("/ipcproof-fixture-control"));
+}
+
+// --- The time scale ----------------------------------------------------------
+
+// The value of attribute `name` of the XML's root element; "" when absent.
+std::string RootAttribute(const std::string& xml, const std::string& name) {
+  std::smatch value;
+  const std::regex pattern("<testsuites [^>]*" + name + "=\"([^\"]*)\"");
+  return std::regex_search(xml, value, pattern) ? value[1].str() : "";
+}
+
+// The scale multiplies the watchdog's budget, which the report then states
+// with its parts; the console and the XML's root say which scale ran.
+TEST(SupervisorTest, TheTimeScaleMultipliesTheWatchdogAndSaysSo) {
+  CLAIM("harness.supervisor.time-scale");
+  const FixtureRun run =
+      RunFixture({"--ipcproof_timeout=1", "--ipcproof_time_scale=2",
+                  "--gtest_filter=Fixture.HangsInRead"});
+  EXPECT_TRUE(run.status.ExitedWith(1)) << run.console;
+  const std::string hung = TestCaseXml(run.xml, "HangsInRead");
+  EXPECT_THAT(hung, HasSubstr("did not finish within 2 s (1 s × time scale "
+                              "2) and was killed"));
+  std::smatch time;
+  ASSERT_TRUE(std::regex_search(hung, time, std::regex("time=\"([0-9.]+)\"")));
+  EXPECT_GE(std::stod(time[1]), 2.0) << "the scaled budget was not honoured";
+  EXPECT_THAT(run.console,
+              HasSubstr("(watchdog 2 s each: 1 s × time scale 2)"));
+  EXPECT_EQ(RootAttribute(run.xml, "time_scale"), "2");
+}
+
+// A budget the test sets with SetTestTimeout is at time scale 1 too.
+TEST(SupervisorTest, ABudgetTheTestSetsIsScaledToo) {
+  CLAIM("harness.supervisor.time-scale");
+  const FixtureRun run =
+      RunFixture({"--ipcproof_timeout=1", "--ipcproof_time_scale=2",
+                  "--gtest_filter=Fixture.ExtendsItsOwnWatchdogThenHangs"});
+  EXPECT_TRUE(run.status.ExitedWith(1)) << run.console;
+  const std::string hung =
+      TestCaseXml(run.xml, "ExtendsItsOwnWatchdogThenHangs");
+  EXPECT_THAT(hung, HasSubstr("did not finish within 4 s (2 s × time scale "
+                              "2: the budget it set with SetTestTimeout)"));
+  std::smatch time;
+  ASSERT_TRUE(std::regex_search(hung, time, std::regex("time=\"([0-9.]+)\"")));
+  EXPECT_GE(std::stod(time[1]), 4.0);
+}
+
+// Each test process gets the run's scale in IPCPROOF_TIME_SCALE, and the
+// kit's deadlines follow it: from the flag, else from the runner's own
+// environment; the flag wins; at 1 the root still says so.
+TEST(SupervisorTest, EachTestProcessGetsTheScaleFromTheFlagOrTheEnvironment) {
+  CLAIM("harness.supervisor.time-scale");
+  struct Case {
+    std::vector<std::string> args;
+    std::string env;
+    std::string scale;
+  };
+  const Case cases[] = {
+      {{"--ipcproof_time_scale=5"}, "", "5"},
+      {{}, "IPCPROOF_TIME_SCALE=3", "3"},
+      {{"--ipcproof_time_scale=7"}, "IPCPROOF_TIME_SCALE=3", "7"},
+      {{}, "", "1"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.env + " " + (c.args.empty() ? "" : c.args[0]));
+    std::vector<std::string> args = c.args;
+    args.push_back("--gtest_filter=Fixture.RecordsItsTimeScale");
+    std::vector<std::string> env;
+    if (!c.env.empty()) env.push_back(c.env);
+    const FixtureRun run = RunFixture(args, env);
+    EXPECT_TRUE(run.status.ExitedWith(0)) << run.console;
+    const std::string test = TestCaseXml(run.xml, "RecordsItsTimeScale");
+    EXPECT_EQ(PropertyValue(test, "time_scale_env"), c.scale);
+    EXPECT_EQ(PropertyValue(test, "measured.time_scale"), c.scale);
+    EXPECT_EQ(PropertyValue(test, "measured.scaled_blocked_timeout_ms"),
+              std::to_string(std::stoi(c.scale) * kBlockedTimeout.count()));
+    EXPECT_EQ(RootAttribute(run.xml, "time_scale"), c.scale);
+  }
+}
+
+// In-process (no watchdog) the kit's deadlines still follow the flag.
+TEST(SupervisorTest, AnInProcessRunGivesTheKitTheScaleToo) {
+  CLAIM("harness.supervisor.time-scale");
+  const FixtureRun run =
+      RunFixture({"--ipcproof_in_process", "--ipcproof_time_scale=4",
+                  "--gtest_filter=Fixture.RecordsItsTimeScale"});
+  EXPECT_TRUE(run.status.ExitedWith(0)) << run.console;
+  const std::string test = TestCaseXml(run.xml, "RecordsItsTimeScale");
+  EXPECT_EQ(PropertyValue(test, "measured.time_scale"), "4") << run.xml;
+}
+
+// A scale that is not a whole number from 1 to 100, from the flag or the
+// environment, ends the run with status 2 before any test runs.
+TEST(SupervisorTest, AMalformedTimeScaleEndsTheRunWithStatus2) {
+  CLAIM("harness.supervisor.time-scale");
+  for (const char* bad : {"0", "101", "ten", "2.5", "-1", "", "3s"}) {
+    SCOPED_TRACE(bad);
+    const FixtureRun flag =
+        RunFixture({std::string("--ipcproof_time_scale=") + bad,
+                    "--gtest_filter=Fixture.Passes"});
+    EXPECT_TRUE(flag.status.ExitedWith(2)) << flag.status.ToString();
+    EXPECT_THAT(flag.console,
+                HasSubstr("--ipcproof_time_scale= wants a whole number from 1 "
+                          "to 100 (got '" +
+                          std::string(bad) + "')"));
+    EXPECT_THAT(flag.console, Not(HasSubstr("[ RUN")));
+  }
+  const FixtureRun env = RunFixture({"--gtest_filter=Fixture.Passes"},
+                                    {"IPCPROOF_TIME_SCALE=ten"});
+  EXPECT_TRUE(env.status.ExitedWith(2)) << env.status.ToString();
+  EXPECT_THAT(env.console, HasSubstr("IPCPROOF_TIME_SCALE wants a whole number "
+                                     "from 1 to 100 (got 'ten')"));
+}
+
+TEST(WireTest, ParseTimeScaleTakesOnlyAWholeNumberFrom1To100) {
+  CLAIM("harness.supervisor.time-scale");
+  EXPECT_EQ(internal::ParseTimeScale("1"), 1);
+  EXPECT_EQ(internal::ParseTimeScale("10"), 10);
+  EXPECT_EQ(internal::ParseTimeScale("100"), 100);
+  for (const char* bad :
+       {"", "0", "101", "1000", "+5", "-5", " 5", "5 ", "5s", "0x10", "2.5"}) {
+    EXPECT_EQ(internal::ParseTimeScale(bad), 0) << "'" << bad << "'";
+  }
 }
 
 // --- Proof of blocking from /proc ------------------------------------------

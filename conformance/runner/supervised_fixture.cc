@@ -26,6 +26,7 @@
 #include "conformance/kit/syscall_counter.h"
 #include "conformance/kit/temp_path.h"
 #include "conformance/kit/test_control.h"
+#include "conformance/kit/time_scale.h"
 #include "gtest/gtest.h"
 #include "ipc/pipe.h"
 
@@ -91,6 +92,19 @@ TEST(Fixture, ExtendsItsOwnWatchdogThenHangs) {
   ipc::Pipe pipe = ipc::Pipe::Create();
   char byte;
   (void)::read(pipe.read_fd(), &byte, 1);
+}
+
+// What the runner's time scale reached this test process as: the
+// environment variable and the kit's reading of it.
+TEST(Fixture, RecordsItsTimeScale) {
+  CLAIM("harness.fixture-time-scale");
+  const char* env = std::getenv("IPCPROOF_TIME_SCALE");
+  ipcproof::RecordTestProperty("time_scale_env", env ? env : "(unset)");
+  ipcproof::RecordMeasurement("time_scale", ipcproof::TimeScale());
+  ipcproof::RecordMeasurement(
+      "scaled_blocked_timeout_ms",
+      static_cast<int64_t>(
+          ipcproof::ScaledTimeout(ipcproof::kBlockedTimeout).count()));
 }
 
 // Queues made with raw calls and never removed: only the namespace they

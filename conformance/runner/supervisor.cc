@@ -110,8 +110,8 @@ int Supervise(const char* argv0, const Options& options) {
     if (xml_path.empty()) return;
     const double elapsed =
         std::chrono::duration<double>(Clock::now() - started).count();
-    std::string error =
-        WriteMergedXml(xml_path, results, running, started_at, elapsed);
+    std::string error = WriteMergedXml(xml_path, results, running, started_at,
+                                       elapsed, options.time_scale);
     if (!error.empty() && xml_error.empty()) {
       xml_error = std::move(error);
       std::fprintf(stderr, "ipcproof: cannot write the XML results to %s: %s\n",
@@ -126,11 +126,17 @@ int Supervise(const char* argv0, const Options& options) {
     return 2;
   }
 
+  const long long budget = options.timeout.count();
+  const std::string scaled = options.time_scale == 1
+                                 ? ""
+                                 : ": " + std::to_string(budget) +
+                                       " s × time scale " +
+                                       std::to_string(options.time_scale);
   std::printf(
       "[==========] Running %s, each in its own process "
-      "(watchdog %lld s each).\n",
-      Plural(tests.size(), "test").c_str(),
-      static_cast<long long>(options.timeout.count()));
+      "(watchdog %lld s each%s).\n",
+      Plural(tests.size(), "test").c_str(), budget * options.time_scale,
+      scaled.c_str());
   for (size_t i = 0; i < tests.size(); ++i) {
     const SelectedTest& test = tests[i];
     std::printf("[ RUN      ] %s\n", test.full_name.c_str());
@@ -159,8 +165,8 @@ int Supervise(const char* argv0, const Options& options) {
 
 // All tests in this process (for a debugger): gtest runs them as usual, in
 // a directory the runner made for the run, so TestTempDir() is the runner's
-// choice here too.
-int RunInProcess() {
+// choice here too, and with the run's time scale for the kit's deadlines.
+int RunInProcess(const Options& options) {
   std::string error;
   std::optional<LockedTempDir> dir = LockedTempDir::Create(error);
   if (!dir) {
@@ -170,6 +176,8 @@ int RunInProcess() {
   }
   ::setenv(internal::kTestTempDirEnv, dir->path().c_str(), 1);
   ::setenv("TMPDIR", dir->path().c_str(), 1);
+  ::setenv(internal::kTimeScaleEnv, std::to_string(options.time_scale).c_str(),
+           1);
   return RUN_ALL_TESTS();
 }
 
@@ -183,7 +191,7 @@ int RunTests(int argc, char** argv) {
     std::printf("ipcproof: removed %s, left by a supervisor that is gone\n",
                 dir.c_str());
   }
-  if (options.in_process) return RunInProcess();
+  if (options.in_process) return RunInProcess(options);
   return Supervise(argv[0], options);
 }
 

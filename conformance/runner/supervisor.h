@@ -11,7 +11,8 @@
 // (conformance/kit), which sits above it and meets it only at the wire.
 //
 // One file per job:
-//   options.h           --ipcproof_timeout, --ipcproof_in_process, XML path
+//   options.h           --ipcproof_timeout, --ipcproof_time_scale,
+//                       --ipcproof_in_process, XML path
 //   test_selection.h    which tests run: gtest's own filtering
 //   temp_dirs.h         each test's directory, locked while its runner
 //                       lives; directories of dead runners removed
@@ -31,6 +32,12 @@
 //   --ipcproof_timeout=SECONDS   per-test watchdog budget (default 30; also
 //                                IPCPROOF_TIMEOUT in the environment); a
 //                                test may set its own with SetTestTimeout
+//   --ipcproof_time_scale=N      1..100 (default 1; also IPCPROOF_TIME_SCALE
+//                                in the environment): every budget above is
+//                                allowed N times as long, and each test
+//                                process gets N (kit/time_scale.h) so the
+//                                kit's "should happen soon" deadlines scale
+//                                too; the XML's root carries it
 //   --ipcproof_in_process        run all tests in this process, no watchdog
 //                                (for a debugger); the tests still get a
 //                                directory from the runner
@@ -38,8 +45,8 @@
 //                                names besides /dev/shm (repeatable)
 // Environment: XML_OUTPUT_FILE (Bazel's) as --gtest_output=xml:PATH;
 // IPCPROOF_TMPDIR, the first place test directories are made (temp_dirs.h).
-// Each test process is given IPCPROOF_RESULT_FD, IPCPROOF_TEST_TMPDIR and
-// IPCPROOF_NAME_PREFIX (wire.h).
+// Each test process is given IPCPROOF_RESULT_FD, IPCPROOF_TEST_TMPDIR,
+// IPCPROOF_NAME_PREFIX and IPCPROOF_TIME_SCALE (wire.h).
 //
 // Exit status: 0 when every test passed or skipped, 1 when one failed (or
 // the XML could not be rewritten during the run), 2 when the run could not

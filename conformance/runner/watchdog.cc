@@ -39,7 +39,8 @@ using Clock = std::chrono::steady_clock;
 
 std::vector<std::string> TestEnvironment(int result_fd,
                                          const std::string& temp_dir,
-                                         const std::string& name_prefix) {
+                                         const std::string& name_prefix,
+                                         int time_scale) {
   // Variables that would make the test process write its own XML or shard
   // status, or mistake an inherited value for its own.
   static const char* const kDropped[] = {"GTEST_OUTPUT=",
@@ -51,6 +52,7 @@ std::vector<std::string> TestEnvironment(int result_fd,
                                          "IPCPROOF_RESULT_FD=",
                                          "IPCPROOF_TEST_TMPDIR=",
                                          "IPCPROOF_NAME_PREFIX=",
+                                         "IPCPROOF_TIME_SCALE=",
                                          "TMPDIR="};
   std::vector<std::string> env;
   for (char** var = environ; *var != nullptr; ++var) {
@@ -64,6 +66,8 @@ std::vector<std::string> TestEnvironment(int result_fd,
                 std::to_string(result_fd));
   env.push_back(std::string(internal::kTestTempDirEnv) + "=" + temp_dir);
   env.push_back(std::string(internal::kIpcNamePrefixEnv) + "=" + name_prefix);
+  env.push_back(std::string(internal::kTimeScaleEnv) + "=" +
+                std::to_string(time_scale));
   env.push_back("TMPDIR=" + temp_dir);
   return env;
 }
@@ -113,8 +117,8 @@ std::optional<TestProcess> StartTestProcess(const SelectedTest& test,
                                    "--gtest_also_run_disabled_tests"};
   args.insert(args.end(), options.passthrough.begin(),
               options.passthrough.end());
-  std::vector<std::string> env =
-      TestEnvironment(child_end.get(), temp_dir, name_prefix);
+  std::vector<std::string> env = TestEnvironment(
+      child_end.get(), temp_dir, name_prefix, options.time_scale);
   std::vector<char*> argv = CStrings(args);
   std::vector<char*> envp = CStrings(env);
   const std::string& executable = ExecutablePath();
@@ -158,19 +162,43 @@ bool HasExited(pid_t pid) {
 }
 
 // The budget that applies now: the test's own (from when it asked), or the
-// run's (from the start).
+// run's (from the start), each at time scale 1 and allowed `time_scale`
+// times as long.
 struct Budget {
-  std::chrono::seconds seconds;
+  std::chrono::seconds base;
+  int time_scale = 1;
   Clock::time_point deadline;
   bool set_by_test = false;
+
+  std::chrono::seconds seconds() const { return base * time_scale; }
 };
 
 Budget CurrentBudget(const TestRecordReader& reader, Clock::time_point started,
-                     std::chrono::seconds default_budget) {
+                     const Options& options) {
+  Budget budget{options.timeout, options.time_scale, started, false};
   if (const auto& requested = reader.requested_budget()) {
-    return {requested->seconds, requested->from + requested->seconds, true};
+    budget.base = requested->seconds;
+    budget.deadline = requested->from;
+    budget.set_by_test = true;
   }
-  return {default_budget, started + default_budget, false};
+  budget.deadline += budget.seconds();
+  return budget;
+}
+
+// "30 s"; "300 s (30 s × time scale 10)"; with "the budget it set with
+// SetTestTimeout" added in the parentheses when the test set it.
+std::string DescribeBudget(const Budget& budget) {
+  std::string text = std::to_string(budget.seconds().count()) + " s";
+  std::string why;
+  if (budget.time_scale != 1) {
+    why = std::to_string(budget.base.count()) + " s × time scale " +
+          std::to_string(budget.time_scale);
+  }
+  if (budget.set_by_test) {
+    why += std::string(why.empty() ? "" : ": ") +
+           "the budget it set with SetTestTimeout";
+  }
+  return why.empty() ? text : text + " (" + why + ")";
 }
 
 struct WatchResult {
@@ -182,12 +210,12 @@ struct WatchResult {
 // budget in force runs out.
 WatchResult WatchUntilExitOrDeadline(const TestProcess& process,
                                      TestRecordReader& reader,
-                                     std::chrono::seconds default_budget) {
+                                     const Options& options) {
   const auto started = Clock::now();
   const ipc::UniqueFd pidfd(PidfdOpen(process.pid));
   bool results_open = true;
   for (;;) {
-    const Budget budget = CurrentBudget(reader, started, default_budget);
+    const Budget budget = CurrentBudget(reader, started, options);
     if (!pidfd.valid() && HasExited(process.pid)) return {false, budget};
     const auto now = Clock::now();
     if (now >= budget.deadline) return {true, budget};
@@ -220,11 +248,9 @@ WatchResult WatchUntilExitOrDeadline(const TestProcess& process,
 // ran out; the tree is killed once it has been read.
 std::string DescribeAndKillTree(const SelectedTest& test, pid_t pid,
                                 const Budget& budget) {
-  std::string report =
-      "watchdog: " + test.full_name + " did not finish within " +
-      std::to_string(budget.seconds.count()) + " s" +
-      (budget.set_by_test ? " (the budget it set with SetTestTimeout)" : "") +
-      " and was killed. Its processes were:";
+  std::string report = "watchdog: " + test.full_name +
+                       " did not finish within " + DescribeBudget(budget) +
+                       " and was killed. Its processes were:";
   const std::vector<pid_t> tree = ProcessTree(pid);
   for (pid_t p : tree) report += DescribeProcess(p);
   ::kill(-pid, SIGKILL);
@@ -354,8 +380,7 @@ Outcome RunTestInChild(const SelectedTest& test, const Options& options) {
   }
 
   TestRecordReader reader(outcome, PrintFailure);
-  const WatchResult watch =
-      WatchUntilExitOrDeadline(*process, reader, options.timeout);
+  const WatchResult watch = WatchUntilExitOrDeadline(*process, reader, options);
   Findings found;
   if (watch.timed_out) {
     found.watchdog_report =

@@ -16,7 +16,8 @@
 namespace ipcproof {
 
 // Runs `test` in a child process; its budget is options.timeout unless the
-// test sets its own (SetTestTimeout). The calling process must be a child
+// test sets its own (SetTestTimeout), either allowed options.time_scale
+// times as long. The calling process must be a child
 // subreaper (so orphans of the test come back to it) and have no other
 // children.
 Outcome RunTestInChild(const SelectedTest& test, const Options& options);

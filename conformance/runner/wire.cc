@@ -78,6 +78,16 @@ std::vector<std::string> DecodeRecord(std::string_view line) {
   return fields;
 }
 
+int ParseTimeScale(std::string_view text) {
+  if (text.empty() || text.size() > 3) return 0;
+  int value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return 0;
+    value = value * 10 + (c - '0');
+  }
+  return value >= kMinTimeScale && value <= kMaxTimeScale ? value : 0;
+}
+
 int ResultFd() {
   static const int fd = [] {
     const char* value = std::getenv(kResultFdEnv);

@@ -7,6 +7,9 @@
 //   IPCPROOF_NAME_PREFIX   the prefix of the test's POSIX IPC names
 //                          (kit/ipc_names.h reads it): the runner removes
 //                          what a watched directory holds with it
+//   IPCPROOF_TIME_SCALE    the run's time scale, 1..100 (kit/time_scale.h
+//                          reads it): how many times longer than on a fast
+//                          machine a "should happen soon" may take here
 //
 // Records: one line each on the result pipe, fields separated by TAB, each
 // field escaped so it holds no TAB, newline or backslash. Records are sent
@@ -40,6 +43,21 @@ inline constexpr char kTestTempDirEnv[] = "IPCPROOF_TEST_TMPDIR";
 // the token tells apart supervisors of different PID namespaces sharing one
 // /dev/shm.
 inline constexpr char kIpcNamePrefixEnv[] = "IPCPROOF_NAME_PREFIX";
+
+// The environment variable through which the runner gives the test the
+// run's time scale (--ipcproof_time_scale), in decimal: always set for a
+// test process, even to 1, so none inherits another run's.
+inline constexpr char kTimeScaleEnv[] = "IPCPROOF_TIME_SCALE";
+// The scales the runner accepts. 10 is what an emulated guest (QEMU's TCG)
+// needs; 100 bounds a typo, not a machine.
+inline constexpr int kMinTimeScale = 1;
+inline constexpr int kMaxTimeScale = 100;
+
+// `text` as a time scale: decimal digits only, kMinTimeScale..kMaxTimeScale;
+// 0 when it is anything else ("", "0", "10s", "+3", "101"). Allocates
+// nothing and calls nothing, so it is async-signal-safe (a forked child's
+// kit waits read the scale too).
+int ParseTimeScale(std::string_view text);
 
 // Record kinds: the first field of a record.
 inline constexpr char kPartRecord[] = "part";

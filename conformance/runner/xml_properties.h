@@ -8,6 +8,8 @@
 //   <property name="measured.capacity_bytes" value="65536"/>
 //   <property name="unverified" value="why the skip (leaves unverified: ...)"/>
 //   <property name="failure_kind" value="timeout"/>
+// and one attribute of the root element, for the whole run:
+//   <testsuites ... time_scale="10">
 #ifndef CONFORMANCE_RUNNER_XML_PROPERTIES_H_
 #define CONFORMANCE_RUNNER_XML_PROPERTIES_H_
 
@@ -34,6 +36,14 @@ inline constexpr char kFailureKind[] = "failure_kind";
 inline constexpr char kFailureTimeout[] = "timeout";
 inline constexpr char kFailureCrash[] = "crash";
 inline constexpr char kFailureAssertion[] = "assertion";
+
+// An attribute of <testsuites> (where gtest writes a property recorded
+// outside any test), written by the runner: the run's time scale
+// (--ipcproof_time_scale, 1 when not given). Every watchdog budget and every
+// kit deadline for "should happen soon" was that many times its value on a
+// fast machine; a figure measured under it (a rate, a latency) was not
+// scaled.
+inline constexpr char kTimeScale[] = "time_scale";
 
 }  // namespace ipcproof::xml_property
 

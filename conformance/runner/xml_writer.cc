@@ -9,6 +9,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "conformance/runner/xml_properties.h"
+
 namespace ipcproof {
 namespace {
 
@@ -101,7 +103,8 @@ std::string TestCaseElement(const TestResult& r) {
 }
 
 std::string Document(const std::vector<const TestResult*>& results,
-                     std::time_t started, double total_seconds) {
+                     std::time_t started, double total_seconds,
+                     int time_scale) {
   std::vector<std::string> suites;
   for (const TestResult* r : results) {
     if (std::find(suites.begin(), suites.end(), r->test.suite) ==
@@ -123,7 +126,9 @@ std::string Document(const std::vector<const TestResult*>& results,
          "\" disabled=\"0\" errors=\"0\" skipped=\"" +
          std::to_string(count(nullptr, Outcome::Status::kSkipped)) +
          "\" time=\"" + Seconds(total_seconds) + "\" timestamp=\"" +
-         Timestamp(started) + "\" name=\"AllTests\">\n";
+         Timestamp(started) + "\" name=\"AllTests\" " +
+         xml_property::kTimeScale + "=\"" + std::to_string(time_scale) +
+         "\">\n";
   for (const std::string& suite : suites) {
     int tests = 0;
     double time = 0;
@@ -188,7 +193,7 @@ std::string WriteAtomically(const std::string& path, std::string_view text) {
 std::string WriteMergedXml(const std::string& path,
                            const std::vector<TestResult>& results,
                            const SelectedTest* running, std::time_t started,
-                           double total_seconds) {
+                           double total_seconds, int time_scale) {
   std::vector<const TestResult*> all;
   for (const TestResult& r : results) all.push_back(&r);
   TestResult interrupted;
@@ -198,7 +203,8 @@ std::string WriteMergedXml(const std::string& path,
     interrupted.outcome.failures.push_back(kRunnerDiedMessage);
     all.push_back(&interrupted);
   }
-  return WriteAtomically(path, Document(all, started, total_seconds));
+  return WriteAtomically(path,
+                         Document(all, started, total_seconds, time_scale));
 }
 
 }  // namespace ipcproof

@@ -28,12 +28,13 @@ inline constexpr char kRunnerDiedMessage[] =
     "was recorded";
 
 // Writes `results`, and `running` (if not null) as a failed test carrying
-// kRunnerDiedMessage, to `path`. Returns "" on success, otherwise what
-// failed ("open(PATH.partial): No such file or directory").
+// kRunnerDiedMessage, to `path`; the root element carries the run's
+// `time_scale` (xml_property::kTimeScale). Returns "" on success, otherwise
+// what failed ("open(PATH.partial): No such file or directory").
 std::string WriteMergedXml(const std::string& path,
                            const std::vector<TestResult>& results,
                            const SelectedTest* running, std::time_t started,
-                           double total_seconds);
+                           double total_seconds, int time_scale);
 
 }  // namespace ipcproof
 

@@ -167,7 +167,9 @@ constexpr long kUnlockedIncrements = 1000000;
 constexpr long kGuardedIncrements = 100000;
 constexpr int kProcesses = 2;
 // How long each stress child may take: far above either run's time, under
-// the runner's 30 s watchdog.
+// the runner's 30 s watchdog. Both are at time scale 1 and both scale
+// (kit/time_scale.h): under an emulated CPU (QEMU's TCG, scale 10) the
+// guarded run's contended semop calls take seconds, not milliseconds.
 constexpr std::chrono::milliseconds kStressTimeout{20000};
 
 struct StressCounter {

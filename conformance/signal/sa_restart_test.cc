@@ -88,6 +88,7 @@
 #include "conformance/kit/memory.h"
 #include "conformance/kit/namespaces.h"
 #include "conformance/kit/temp_path.h"
+#include "conformance/kit/time_scale.h"
 #include "conformance/procfs/task.h"
 #include "gtest/gtest.h"
 #include "ipc/child_process.h"
@@ -592,7 +593,7 @@ class MqSendScenario : public MqScenario {
  private:
   ::testing::AssertionResult TakeOne(const char* expected) {
     const std::optional<ipc::PosixMessage> message =
-        queue_.TimedReceive(kBlockedTimeout);
+        queue_.TimedReceive(ScaledTimeout(kBlockedTimeout));
     if (message && message->data == expected)
       return ::testing::AssertionSuccess();
     ::testing::AssertionResult failure = ::testing::AssertionFailure();

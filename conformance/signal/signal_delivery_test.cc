@@ -48,6 +48,7 @@
 #include "conformance/kit/deadline_io.h"
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/signals.h"
+#include "conformance/kit/time_scale.h"
 #include "conformance/procfs/files.h"
 #include "conformance/procfs/task.h"
 #include "conformance/signal/lifecycle.h"
@@ -339,7 +340,8 @@ TEST(SignalDeliveryTest, SignalfdReadsTheSameSiginfo) {
   ipc::ChildProcess sender = ForkSender(::getpid(), {{SIGUSR1, 42}});
   const pid_t sender_pid = sender.pid();
   ASSERT_TRUE(ExitsWithZeroWithin(sender));
-  const std::optional<signalfd_siginfo> queued = fd.ReadWithin(kBlockedTimeout);
+  const std::optional<signalfd_siginfo> queued =
+      fd.ReadWithin(ScaledTimeout(kBlockedTimeout));
   ASSERT_TRUE(queued) << "no record within the deadline";
   EXPECT_EQ(queued->ssi_signo, static_cast<uint32_t>(SIGUSR1));
   EXPECT_EQ(queued->ssi_code, SI_QUEUE);
@@ -349,7 +351,8 @@ TEST(SignalDeliveryTest, SignalfdReadsTheSameSiginfo) {
   EXPECT_FALSE(IsPending(SIGUSR1)) << "reading did not dequeue the signal";
 
   ASSERT_THAT(::kill(::getpid(), SIGUSR1), SyscallSucceeds());
-  const std::optional<signalfd_siginfo> killed = fd.ReadWithin(kBlockedTimeout);
+  const std::optional<signalfd_siginfo> killed =
+      fd.ReadWithin(ScaledTimeout(kBlockedTimeout));
   ASSERT_TRUE(killed);
   EXPECT_EQ(killed->ssi_code, SI_USER);
   EXPECT_EQ(killed->ssi_pid, static_cast<uint32_t>(::getpid()));
@@ -365,7 +368,8 @@ TEST(SignalDeliveryTest, SignalfdReadsAChildsExit) {
   sigaddset(&mask, SIGCHLD);
   ipc::Signalfd fd = ipc::Signalfd::Create(mask);
   ipc::ChildProcess child = ipc::ChildProcess::Fork([] { return 9; });
-  const std::optional<signalfd_siginfo> info = fd.ReadWithin(kBlockedTimeout);
+  const std::optional<signalfd_siginfo> info =
+      fd.ReadWithin(ScaledTimeout(kBlockedTimeout));
   ASSERT_TRUE(info);
   EXPECT_EQ(info->ssi_signo, static_cast<uint32_t>(SIGCHLD));
   EXPECT_EQ(info->ssi_pid, static_cast<uint32_t>(child.pid()));
@@ -621,7 +625,8 @@ TEST(SignalDeliveryTest, PidfdPollsPollinAtExitAndNotBefore) {
   ASSERT_TRUE(WaitUntilBlockedIn(child.pid(), SYS_read));
   EXPECT_EQ(PollEventsNow(pidfd.fd(), POLLIN), 0) << "readable while alive";
   go.CloseWriteEnd();
-  ASSERT_TRUE(pidfd.WaitReadable(kBlockedTimeout)) << "no POLLIN at exit";
+  ASSERT_TRUE(pidfd.WaitReadable(ScaledTimeout(kBlockedTimeout)))
+      << "no POLLIN at exit";
   EXPECT_THAT(ProcessState(child.pid()),
               testing::AnyOf(Eq(std::optional<char>('Z')),
                              Eq(std::optional<char>('X'))))
@@ -652,7 +657,7 @@ TEST(SignalDeliveryTest, WaitidPPidfdWaitsForTheHandlesChild) {
   EXPECT_EQ(info.si_pid, 0) << "a running child reported as changed";
   const pid_t pid = child.pid();
   go.CloseWriteEnd();
-  ASSERT_TRUE(pidfd.WaitReadable(kBlockedTimeout));
+  ASSERT_TRUE(pidfd.WaitReadable(ScaledTimeout(kBlockedTimeout)));
   ASSERT_EQ(pidfd.WaitErrno(WEXITED, &info), 0);
   ForgetReapedChild(child);
   EXPECT_EQ(info.si_pid, pid);

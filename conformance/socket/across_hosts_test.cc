@@ -29,6 +29,7 @@
 #include "conformance/kit/claims.h"
 #include "conformance/kit/errno_name.h"
 #include "conformance/kit/netns_host.h"
+#include "conformance/kit/time_scale.h"
 #include "conformance/procfs/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -41,6 +42,8 @@ using std::chrono::milliseconds;
 using ::testing::Contains;
 using ::testing::Not;
 
+// How long a side waits for its peer's connection or bytes (at time scale
+// 1: each wait is ScaledTimeout(kTransferTimeout), kit/time_scale.h).
 constexpr milliseconds kTransferTimeout{8000};
 
 // FNV-1a, 64 bits: the receiver's checksum of what arrived, compared in the
@@ -113,7 +116,7 @@ int ReceiveAndReport(const HostInfo& host, ipc::TcpSocket& socket, size_t size,
                      const char* key) {
   std::vector<char> got(size);
   const size_t n = socket.ReceiveExactWithin(
-      std::as_writable_bytes(std::span(got)), kTransferTimeout);
+      std::as_writable_bytes(std::span(got)), ScaledTimeout(kTransferTimeout));
   ReportNumber(host, (std::string(key) + "_bytes").c_str(),
                static_cast<long>(n));
   ReportField(host, (std::string(key) + "_fnv").c_str(),
@@ -121,7 +124,7 @@ int ReceiveAndReport(const HostInfo& host, ipc::TcpSocket& socket, size_t size,
   if (n != size) return 10;
   std::byte extra[1];
   const std::optional<size_t> after =
-      socket.ReceiveWithin(extra, kTransferTimeout);
+      socket.ReceiveWithin(extra, ScaledTimeout(kTransferTimeout));
   if (!after || *after != 0) return 11;  // no end of stream, or more data
   return 0;
 }
@@ -144,13 +147,13 @@ TEST(AcrossHostsTest, TcpConnectionCarriesDataBothWays) {
         ipc::InetAddress::V4(Dotted(host.address), 0), 1);
     if (!SendPort(host, listener.LocalAddress().port())) return 1;
     std::optional<ipc::TcpSocket> connection =
-        listener.AcceptWithin(kTransferTimeout);
+        listener.AcceptWithin(ScaledTimeout(kTransferTimeout));
     if (!connection) return 2;
     FixBuffers(*connection, kBufferRequest);
     uint64_t size = 0;
     if (connection->ReceiveExactWithin(
-            std::as_writable_bytes(std::span(&size, 1)), kTransferTimeout) !=
-        sizeof size) {
+            std::as_writable_bytes(std::span(&size, 1)),
+            ScaledTimeout(kTransferTimeout)) != sizeof size) {
       return 3;
     }
     if (const int failed = ReceiveAndReport(host, *connection, size, "got"))
@@ -179,8 +182,8 @@ TEST(AcrossHostsTest, TcpConnectionCarriesDataBothWays) {
     ReportNumber(host, "sent_bytes", static_cast<long>(mine));
     uint64_t size = 0;
     if (connection.ReceiveExactWithin(
-            std::as_writable_bytes(std::span(&size, 1)), kTransferTimeout) !=
-        sizeof size) {
+            std::as_writable_bytes(std::span(&size, 1)),
+            ScaledTimeout(kTransferTimeout)) != sizeof size) {
       return 3;
     }
     if (const int failed = ReceiveAndReport(host, connection, size, "got"))
@@ -223,7 +226,7 @@ TEST(AcrossHostsTest, EachEndSeesTheOtherHostsAddress) {
     if (!SendPort(host, listener.LocalAddress().port())) return 1;
     ipc::InetAddress peer;
     std::optional<ipc::TcpSocket> connection =
-        listener.AcceptWithin(kTransferTimeout, &peer);
+        listener.AcceptWithin(ScaledTimeout(kTransferTimeout), &peer);
     if (!connection) return 2;
     ReportField(host, "accepted_from", peer.ToString().c_str());
     ReportField(host, "local", connection->LocalAddress().ToString().c_str());
@@ -399,10 +402,12 @@ TEST(AcrossHostsTest, ListenerOnVethAddressIsReachableFromTheOtherHost) {
         ipc::InetAddress::V4(Dotted(host.address), 0), 1);
     if (!SendPort(host, listener.LocalAddress().port())) return 1;
     std::optional<ipc::TcpSocket> connection =
-        listener.AcceptWithin(kTransferTimeout);
+        listener.AcceptWithin(ScaledTimeout(kTransferTimeout));
     if (!connection) return 2;
     std::byte byte[1];
-    if (connection->ReceiveExactWithin(byte, kTransferTimeout) != 1) return 3;
+    if (connection->ReceiveExactWithin(byte, ScaledTimeout(kTransferTimeout)) !=
+        1)
+      return 3;
     connection->SendAll(byte);
     return 0;
   };
@@ -417,7 +422,8 @@ TEST(AcrossHostsTest, ListenerOnVethAddressIsReachableFromTheOtherHost) {
     const std::byte sent[1] = {std::byte{0x5a}};
     socket.SendAll(sent);
     std::byte back[1];
-    if (socket.ReceiveExactWithin(back, kTransferTimeout) != 1) return 3;
+    if (socket.ReceiveExactWithin(back, ScaledTimeout(kTransferTimeout)) != 1)
+      return 3;
     return back[0] == sent[0] ? 0 : 4;
   };
   RUN_ON_TWO_HOSTS_OR_SKIP(result, side_a, side_b);

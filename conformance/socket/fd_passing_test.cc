@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "conformance/kit/files.h"
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/temp_path.h"
+#include "conformance/kit/time_scale.h"
 #include "conformance/procfs/files.h"
 #include "conformance/runner/programs.h"
 #include "conformance/socket/unix_test_util.h"
@@ -55,13 +57,17 @@ using ::testing::SizeIs;
 // the value 253." The kernel reports it nowhere, so the documented constant.
 constexpr int kScmMaxFd = 253;
 
-// How long a child or the test waits for data it was promised.
-constexpr int kArrivalTimeoutMs = 10000;
+// How long a child or the test waits for data it was promised, at time
+// scale 1; ArrivalTimeoutMs() is what a poll(2) is given.
+constexpr std::chrono::milliseconds kArrivalTimeout{10000};
+int ArrivalTimeoutMs() {
+  return static_cast<int>(ScaledTimeout(kArrivalTimeout).count());
+}
 
 // In a child: waits (bounded) for `fd` to be readable. Async-signal-safe.
 bool ChildPollIn(int fd) {
   pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, kArrivalTimeoutMs) == 1;
+  return ::poll(&p, 1, ArrivalTimeoutMs()) == 1;
 }
 
 // In a child: reads exactly one byte, after polling. Async-signal-safe.
@@ -85,8 +91,8 @@ UniqueFd OpenTempFile(const std::string& stem, const char* contents) {
 // for it; fails the test when nothing arrives in time.
 Received ReceiveRights(UnixSocket& socket, size_t max_fds, size_t data = 64,
                        int flags = 0) {
-  EXPECT_NE(PollFor(socket.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0)
-      << "no message arrived within " << kArrivalTimeoutMs << " ms";
+  EXPECT_NE(PollFor(socket.fd(), POLLIN, ArrivalTimeoutMs()) & POLLIN, 0)
+      << "no message arrived within " << DescribeScaledTimeout(kArrivalTimeout);
   return ReceiveMessage(socket, data, max_fds, false, flags | MSG_DONTWAIT);
 }
 
@@ -165,7 +171,7 @@ TEST(ScmRightsTest, ReceiverFdinfoShowsTheSameInodeAndOffset) {
   ASSERT_TRUE(file);
   ASSERT_EQ(::lseek(file.get(), 3, SEEK_SET), 3);
   ASSERT_TRUE(SendFd(pair.first.fd(), file.get()));
-  ASSERT_NE(PollFor(pair.first.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  ASSERT_NE(PollFor(pair.first.fd(), POLLIN, ArrivalTimeoutMs()) & POLLIN, 0);
   unsigned char number = 0;
   ASSERT_THAT(::read(pair.first.fd(), &number, 1), SyscallSucceedsWithValue(1));
   const std::string their_ino = FdInfoField(child.pid(), number, "ino");
@@ -282,7 +288,7 @@ TEST(ScmRightsTest, PipeEndPassedToAnExecdProgramMakesItAPipeUser) {
   const std::string pipe_link =
       ReadLinkOrEmpty(ProcFdPath(::getpid(), pipe.read_fd()));
   ASSERT_THAT(pipe_link, HasSubstr("pipe:["));
-  ASSERT_NE(PollFor(listener.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0)
+  ASSERT_NE(PollFor(listener.fd(), POLLIN, ArrivalTimeoutMs()) & POLLIN, 0)
       << "the exec'd reader never connected";
   UnixSocket conn;
   ASSERT_NO_THROW(conn = listener.Accept());
@@ -299,7 +305,7 @@ TEST(ScmRightsTest, PipeEndPassedToAnExecdProgramMakesItAPipeUser) {
   ASSERT_THAT(::write(pipe.write_fd(), "through the pipe", 16),
               SyscallSucceedsWithValue(16));
   ASSERT_TRUE(ExitsWithZeroWithin(reader));
-  ASSERT_NE(PollFor(conn.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  ASSERT_NE(PollFor(conn.fd(), POLLIN, ArrivalTimeoutMs()) & POLLIN, 0);
   char reply[160];
   const ssize_t n = conn.TryReceive(Into(reply, sizeof reply), MSG_DONTWAIT);
   ASSERT_GT(n, 0);
@@ -326,7 +332,7 @@ TEST(ScmRightsTest, TruncatedControlSetsCtruncAndClosesTheRest) {
             0);
   dropped.CloseWriteEnd();
   const int before = CountOpenFds();
-  ASSERT_NE(PollFor(pair.second.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  ASSERT_NE(PollFor(pair.second.fd(), POLLIN, ArrivalTimeoutMs()) & POLLIN, 0);
   // Exactly CMSG_LEN(sizeof(int)): the header and one descriptor.
   Received r = ReceiveMessage(pair.second, 1, 1, false, MSG_DONTWAIT);
   ASSERT_EQ(r.result, 1) << std::strerror(r.error);
@@ -334,7 +340,7 @@ TEST(ScmRightsTest, TruncatedControlSetsCtruncAndClosesTheRest) {
   ASSERT_THAT(r.fds, SizeIs(1));
   EXPECT_EQ(StatFd(r.fds[0]).st_ino, StatFd(kept.write_fd()).st_ino);
   EXPECT_EQ(CountOpenFds(), before + 1);
-  EXPECT_NE(PollFor(dropped.read_fd(), POLLIN, kArrivalTimeoutMs) & POLLHUP, 0)
+  EXPECT_NE(PollFor(dropped.read_fd(), POLLIN, ArrivalTimeoutMs()) & POLLHUP, 0)
       << "the discarded write end is still open somewhere";
   char byte;
   EXPECT_THAT(::read(dropped.read_fd(), &byte, 1), SyscallSucceedsWithValue(0));
@@ -359,7 +365,7 @@ TEST(ScmRightsTest, NoRoomForAnyDescriptorAddsNone) {
     EXPECT_EQ(r.msg_flags & MSG_CTRUNC, MSG_CTRUNC);
     EXPECT_EQ(r.controllen, 0u);
     EXPECT_EQ(CountOpenFds(), before);
-    EXPECT_NE(PollFor(pipe.read_fd(), POLLIN, kArrivalTimeoutMs) & POLLHUP, 0);
+    EXPECT_NE(PollFor(pipe.read_fd(), POLLIN, ArrivalTimeoutMs()) & POLLHUP, 0);
   }
 }
 
@@ -374,12 +380,12 @@ TEST(ScmRightsTest, ReadIgnoresAndClosesPassedDescriptors) {
   pipe.CloseWriteEnd();
   const int before = CountOpenFds();
   char data[3];
-  ASSERT_NE(PollFor(pair.second.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  ASSERT_NE(PollFor(pair.second.fd(), POLLIN, ArrivalTimeoutMs()) & POLLIN, 0);
   ASSERT_THAT(::read(pair.second.fd(), data, sizeof data),
               SyscallSucceedsWithValue(3));
   EXPECT_EQ(std::string(data, 3), "abc");
   EXPECT_EQ(CountOpenFds(), before);
-  EXPECT_NE(PollFor(pipe.read_fd(), POLLIN, kArrivalTimeoutMs) & POLLHUP, 0);
+  EXPECT_NE(PollFor(pipe.read_fd(), POLLIN, ArrivalTimeoutMs()) & POLLHUP, 0);
   ASSERT_THAT(::write(pair.first.fd(), "d", 1), SyscallSucceedsWithValue(1));
   ASSERT_THAT(::read(pair.second.fd(), data, 1), SyscallSucceedsWithValue(1));
   EXPECT_EQ(data[0], 'd');
@@ -499,7 +505,7 @@ TEST(ScmRightsTest, SocketInFlightKeepsItsQueuedData) {
   ASSERT_THAT(r.fds, SizeIs(1));
   UniqueFd received(r.fds[0]);
   char data[6];
-  ASSERT_NE(PollFor(received.get(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  ASSERT_NE(PollFor(received.get(), POLLIN, ArrivalTimeoutMs()) & POLLIN, 0);
   ASSERT_THAT(::read(received.get(), data, sizeof data),
               SyscallSucceedsWithValue(6));
   EXPECT_EQ(std::string(data, 6), "queued");
@@ -547,7 +553,7 @@ TEST(ScmRightsTest, SocketSentThroughItselfIsCollectedWhenUnreachable) {
     auto kick = UnixSocket::Pair(SOCK_STREAM);
     ASSERT_GT(SendWithRights(kick.first, {kick.first.fd()}, "k"), 0);
   }
-  EXPECT_NE(PollFor(witness.read_fd(), POLLIN, kArrivalTimeoutMs) & POLLHUP, 0)
+  EXPECT_NE(PollFor(witness.read_fd(), POLLIN, ArrivalTimeoutMs()) & POLLHUP, 0)
       << "the unreachable cycle kept the pipe's write end open";
 }
 
@@ -581,7 +587,7 @@ TEST(CredentialsTest, SoPeerCredNamesTheConnectingProcess) {
     char byte;
     return ChildReadByte(s, &byte) ? 0 : 11;
   });
-  ASSERT_NE(PollFor(listener.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  ASSERT_NE(PollFor(listener.fd(), POLLIN, ArrivalTimeoutMs()) & POLLIN, 0);
   UnixSocket conn;
   ASSERT_NO_THROW(conn = listener.Accept());
   ASSERT_TRUE(conn.valid());
@@ -638,7 +644,7 @@ TEST(CredentialsTest, SoPeerCredReportsAnotherUsersUid) {
     char byte;
     return ChildReadByte(s, &byte) ? 0 : 11;
   });
-  ASSERT_NE(PollFor(listener.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  ASSERT_NE(PollFor(listener.fd(), POLLIN, ArrivalTimeoutMs()) & POLLIN, 0);
   UnixSocket conn;
   ASSERT_NO_THROW(conn = listener.Accept());
   ASSERT_TRUE(conn.valid());

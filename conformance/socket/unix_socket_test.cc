@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "conformance/kit/matchers.h"
 #include "conformance/kit/signals.h"
 #include "conformance/kit/temp_path.h"
+#include "conformance/kit/time_scale.h"
 #include "conformance/procfs/files.h"
 #include "conformance/socket/unix_test_util.h"
 #include "gmock/gmock.h"
@@ -51,11 +53,16 @@ using ::testing::AnyOf;
 using ::testing::Contains;
 using ::testing::Not;
 
-constexpr int kArrivalTimeoutMs = 10000;
+// How long a child or the test waits for data it was promised, at time
+// scale 1; ArrivalTimeoutMs() is what a poll(2) is given.
+constexpr std::chrono::milliseconds kArrivalTimeout{10000};
+int ArrivalTimeoutMs() {
+  return static_cast<int>(ScaledTimeout(kArrivalTimeout).count());
+}
 
 bool ChildPollIn(int fd) {
   pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, kArrivalTimeoutMs) == 1;
+  return ::poll(&p, 1, ArrivalTimeoutMs()) == 1;
 }
 
 // Bytes queued for reading (FIONREAD / SIOCINQ, unix(7)).
@@ -91,7 +98,7 @@ TEST_P(AllTypesTest, SocketpairCarriesDataBothWaysBetweenProcesses) {
   });
   pair.second.Close();
   char data[4];
-  ASSERT_NE(PollFor(pair.first.fd(), POLLIN, kArrivalTimeoutMs) & POLLIN, 0);
+  ASSERT_NE(PollFor(pair.first.fd(), POLLIN, ArrivalTimeoutMs()) & POLLIN, 0);
   ASSERT_THAT(::read(pair.first.fd(), data, 4), SyscallSucceedsWithValue(4));
   EXPECT_EQ(std::string(data, 4), "ping");
   ASSERT_THAT(::write(pair.first.fd(), "pong", 4), SyscallSucceedsWithValue(4));
@@ -723,7 +730,7 @@ TEST(ShutdownTest, PeerShutdownWakesAHangupOnlyPoller) {
     const short want = how == SHUT_WR ? POLLRDHUP : POLLHUP;
     ChildProcess child = ChildProcess::Fork([end, want] {
       pollfd p{end, static_cast<short>(want == POLLRDHUP ? POLLRDHUP : 0), 0};
-      const int n = ::poll(&p, 1, kArrivalTimeoutMs);
+      const int n = ::poll(&p, 1, ArrivalTimeoutMs());
       if (n != 1) return n == 0 ? 10 : ErrnoExit();
       return (p.revents & want) != 0 ? 0 : 11;
     });

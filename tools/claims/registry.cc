@@ -194,8 +194,8 @@ std::vector<Area> ReadAreas(const ObjectReader& top) {
 }
 
 MeasuredRule ReadRule(const ObjectReader& rule) {
-  rule.AllowOnly(
-      {"text", "figure", "aggregate", "op", "threshold", "then", "else"});
+  rule.AllowOnly({"text", "figure", "aggregate", "op", "threshold", "then",
+                  "else", "speed"});
   MeasuredRule read{
       .text = rule.Text("text"),
       .figure = rule.Text("figure"),
@@ -204,6 +204,7 @@ MeasuredRule ReadRule(const ObjectReader& rule) {
       .threshold = rule.Number("threshold"),
       .verdict_if_true = rule.Text("then"),
       .verdict_if_false = rule.Text("else"),
+      .measures_speed = rule.Has("speed") && rule.Bool("speed"),
   };
   if (!OneOf(read.aggregate, {"min", "max"})) {
     rule.FailKey("aggregate", "must be one of " + JoinQuoted({"min", "max"}));

@@ -42,6 +42,10 @@ struct MeasuredRule {
   // Each one of "confirmed", "refined", "refuted", "unverified".
   std::string verdict_if_true;
   std::string verdict_if_false;
+  // The figures are speeds (rates, ratios of rates): under an emulator (QEMU
+  // TCG) they measure the emulator, not the kernel, so a guest run under TCG
+  // leaves the claim unverified (key "speed"; default false).
+  bool measures_speed = false;
 };
 
 struct Claim {

@@ -1,7 +1,9 @@
 // The sample report's page in a real browser: Debian's chromium, headless,
 // dumps the DOM after the page's script ran and records every request in a
 // network log. The page must show a section per registered claim, run its
-// filter, and make no request to anything outside itself.
+// filter, and make no request to anything outside itself; so must the page
+// of the four-kernel sample, whose filter also picks a kernel and the
+// claims that differ.
 //
 // Runs under Bazel's linux-sandbox as it is: chromium runs with
 // --no-sandbox (its own sandbox needs namespaces the test's already are),
@@ -322,6 +324,101 @@ TEST_F(HtmlBrowserTest, TheRequestCheckCatchesAPageThatFetches) {
   const BrowserRun run = RenderInChromium("file://" + control, "control");
   EXPECT_THAT(PageRequests(run.net_log),
               ::testing::Contains("http://127.0.0.1:9/x.png"));
+}
+
+// The several-kernels page (host, linux-6.1, linux-6.12, a panicked
+// bzImage): the same checks, and its own filter.
+class HtmlBrowserKernelsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    struct stat status;
+    ASSERT_EQ(::stat(kChromium, &status), 0)
+        << kChromium
+        << " is missing: install chromium (tools/bazel installs it)";
+    sample_ = testing::SampleKernels();
+    page_path_ = TempDir() + "/kernels.html";
+    page_ = WriteHtml(sample_.reports);
+    WriteFile(page_path_, page_);
+  }
+
+  testing::KernelsSample sample_;
+  std::string page_path_;
+  std::string page_;
+};
+
+TEST_F(HtmlBrowserKernelsTest, EveryClaimIsOnThePageAndNothingIsFetched) {
+  const BrowserRun run =
+      RenderInChromium("file://" + page_path_, "kernels-plain");
+  ASSERT_FALSE(run.dom.empty()) << run.stderr_tail;
+  const std::map<std::string, std::string> sections = ClaimSectionTags(run.dom);
+  const claims::Registry registry = testing::LoadSampleRegistry();
+  EXPECT_EQ(sections.size(), registry.claims.size());
+  for (const claims::Claim& claim : registry.claims) {
+    ASSERT_TRUE(sections.contains(claim.id)) << claim.id;
+    EXPECT_THAT(sections.at(claim.id), Not(HasSubstr("hidden")));
+  }
+  EXPECT_TRUE(std::regex_search(
+      run.dom, std::regex(R"(<body[^>]*data-filter="ready")")));
+  EXPECT_THAT(
+      run.dom,
+      HasSubstr(std::to_string(registry.claims.size()) + " of " +
+                std::to_string(registry.claims.size()) + " claims shown"));
+  // The kernel's log stayed text.
+  EXPECT_THAT(run.dom, HasSubstr("&lt;script&gt;alert(3)&lt;/script&gt;"));
+  EXPECT_THAT(PageRequests(run.net_log), ::testing::IsEmpty());
+  for (const std::string& code : testing::ScriptsAndStyles(page_)) {
+    EXPECT_THAT(code, Not(HasSubstr("//")));
+  }
+  const std::regex attribute(
+      R"re(\s(?:href|src|action|data|poster)="([^"]*)")re");
+  for (auto it = std::sregex_iterator(page_.begin(), page_.end(), attribute);
+       it != std::sregex_iterator(); ++it) {
+    EXPECT_TRUE(std::string((*it)[1]).starts_with("#")) << (*it)[0];
+  }
+}
+
+TEST_F(HtmlBrowserKernelsTest, DiffersOnlyShowsTheClaimsWhoseAnswersDiffer) {
+  const BrowserRun run = RenderInChromium(
+      "file://" + page_path_ + "?differs=answers", "kernels-answers");
+  const std::map<std::string, std::string> sections = ClaimSectionTags(run.dom);
+  ASSERT_EQ(sections.size(), sample_.reports[0].claims.size())
+      << run.stderr_tail;
+  for (const auto& [id, tag] : sections) {
+    EXPECT_EQ(tag.find(" hidden") == std::string::npos,
+              id == sample_.differing_claim)
+        << id;
+  }
+  EXPECT_TRUE(
+      std::regex_search(run.dom, std::regex("<body[^>]*data-shown=\"1\"")));
+}
+
+TEST_F(HtmlBrowserKernelsTest, AKernelAndVerdictShowItsClaimsAndEvidenceOnly) {
+  const BrowserRun run = RenderInChromium(
+      "file://" + page_path_ + "?kernel=linux-6.1&verdict=deviates",
+      "kernels-deviates");
+  const std::map<std::string, std::string> sections = ClaimSectionTags(run.dom);
+  const Report& linux61 = sample_.reports[1];
+  ASSERT_EQ(sections.size(), linux61.claims.size()) << run.stderr_tail;
+  int shown = 0;
+  for (const ClaimReport& claim : linux61.claims) {
+    const bool hidden =
+        sections.at(claim.claim.id).find(" hidden") != std::string::npos;
+    EXPECT_EQ(hidden, claim.verdict != Verdict::kDeviates) << claim.claim.id;
+    shown += !hidden;
+  }
+  EXPECT_EQ(shown, linux61.Count(Verdict::kDeviates));
+  // Only linux-6.1's evidence blocks are shown.
+  const std::regex block(
+      R"re(<div class="kernel-evidence" data-kernel="(\d)"([^>]*)>)re");
+  int blocks = 0;
+  for (auto it = std::sregex_iterator(run.dom.begin(), run.dom.end(), block);
+       it != std::sregex_iterator(); ++it) {
+    ++blocks;
+    EXPECT_EQ(std::string((*it)[2]).find("hidden") == std::string::npos,
+              (*it)[1] == "1")
+        << (*it)[0];
+  }
+  EXPECT_GT(blocks, 0);
 }
 
 }  // namespace

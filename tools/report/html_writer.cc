@@ -5,11 +5,14 @@
 // the filter (and reads an initial one from ?area=..&verdict=..). The markup
 // is also well-formed XML (void elements self-closed, boolean attributes with
 // a value), so tools and tests can read it with an XML parser.
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "fmt/format.h"
 #include "tools/report/claim_evidence.h"
 #include "tools/report/claim_figures.h"
+#include "tools/report/kernel_columns.h"
 #include "tools/report/report_writers.h"
 #include "tools/report/text_escape.h"
 
@@ -60,6 +63,23 @@ td.more { color: var(--muted); font-style: italic; }
 .warn { color: #8c1d18; font-weight: 600; }
 form#filter { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap;
               background: var(--bg-alt); padding: 0.5rem 0.8rem; border-radius: 6px; }
+)css";
+
+// What a page about a guest, or about several kernels, adds to kStyle: the
+// failure box, highlighted rows, each kernel's evidence.
+constexpr std::string_view kKernelsStyle = R"css(
+.guest-failure { border: 2px solid #8c1d18; background: #fdecea; color: #5c1410;
+                 border-radius: 6px; padding: 0.5rem 1rem; margin: 1rem 0; }
+.guest-failure pre { color: var(--fg); }
+table.kernels td.loud { color: #8c1d18; font-weight: 600; }
+tr.differs-answers > td { background: #fff3c4; }
+tr.differs-coverage > td { background: var(--bg-alt); }
+section.claim.differs-answers { border: 2px solid #b8860b; }
+.marker { font-size: 0.8rem; font-weight: 600; color: #7a4a00; white-space: nowrap; }
+.marker.coverage { color: var(--muted); font-weight: normal; font-style: italic; }
+.kernel-evidence { border-left: 3px solid var(--line); padding-left: 0.8rem; margin: 0.8rem 0; }
+section.differs-claim { border: 1px solid #b8860b; border-radius: 6px; padding: 0.8rem 1rem;
+                        margin: 1rem 0; }
 )css";
 
 constexpr std::string_view kScript = R"js(
@@ -133,6 +153,10 @@ void WriteRun(const Report& report, std::string& html) {
   row("kernel", "Linux " + HtmlEscape(run.kernel_release) + " (" +
                     HtmlEscape(run.machine) + ")");
   row("kernel version", HtmlEscape(run.kernel_version));
+  // A guest's report says how it was booted; the host's has no such rows.
+  for (const KernelFact& fact : GuestFacts(report)) {
+    row(fact.name, HtmlEscape(fact.value));
+  }
   row("host", HtmlEscape(run.hostname));
   row("date", HtmlEscape(run.started_utc));
   row("wall time", fmt::format("{:.1f} s", run.wall_seconds));
@@ -145,8 +169,9 @@ void WriteRun(const Report& report, std::string& html) {
   html += "</table>\n";
 }
 
-void WriteHealth(const KernelHealth& health, std::string& html) {
-  html += "<section id=\"health\">\n<h2>Kernel health</h2>\n<ul>\n";
+// The health list (and the warnings), after a heading.
+void WriteHealthBody(const KernelHealth& health, std::string& html) {
+  html += "<ul>\n";
   html += "<li>Taint (<code>/proc/sys/kernel/tainted</code>): " +
           Code(health.tainted_before) + " before, " +
           Code(health.tainted_after) + " after" +
@@ -170,7 +195,37 @@ void WriteHealth(const KernelHealth& health, std::string& html) {
     for (const std::string& line : health.warnings) lines += line + "\n";
     html += Pre(TrimMessage(lines, 100, 10000));
   }
+}
+
+void WriteHealth(const KernelHealth& health, std::string& html) {
+  html += "<section id=\"health\">\n<h2>Kernel health</h2>\n";
+  WriteHealthBody(health, html);
   html += "</section>\n";
+}
+
+// A guest that failed, loudly: the sentence, and the runner's message
+// (which quotes the kernel's log). `heading` is "" or a heading element.
+void WriteGuestFailure(const std::string& label, const KernelInfo& kernel,
+                       std::string_view heading, std::string& html) {
+  html += "<div class=\"guest-failure\" role=\"alert\">\n";
+  if (!heading.empty()) {
+    html += fmt::format("<{0}>{1}: {2}</{0}>\n", heading, HtmlEscape(label),
+                        HtmlEscape(kernel.failure));
+  }
+  html += "<p><strong>" + HtmlEscape(GuestFailureSentence(label, kernel)) +
+          "</strong></p>\n";
+  if (!kernel.failure_message.empty()) {
+    html += Pre(TrimMessage(kernel.failure_message, 100, 10000));
+  }
+  html += "</div>\n";
+}
+
+void WriteMissingRequirementsList(const KernelInfo& kernel, std::string& html) {
+  html += "<ul>\n";
+  for (const std::string& missing : kernel.missing_requirements) {
+    html += "<li>" + HtmlEscape(missing) + "</li>\n";
+  }
+  html += "</ul>\n";
 }
 
 void WriteSummary(const Report& report, std::string& html) {
@@ -225,12 +280,15 @@ void WriteSummary(const Report& report, std::string& html) {
   html += "</tbody>\n</table>\n</section>\n";
 }
 
+// `heading`: the element of the table's heading, "h4" in a claim's section,
+// one deeper under a kernel's heading.
 void WriteTests(const Report& report, const ClaimReport& claim,
-                std::string& html) {
+                std::string& html, std::string_view heading = "h4") {
   if (claim.tests.empty()) return;
-  html +=
-      "<h4>Deciding tests</h4>\n<table class=\"tests\">\n<tr><th>test</th>"
-      "<th>outcome</th><th>declared at</th></tr>\n";
+  html += fmt::format(
+      "<{0}>Deciding tests</{0}>\n<table class=\"tests\">\n<tr><th>test</th>"
+      "<th>outcome</th><th>declared at</th></tr>\n",
+      heading);
   for (size_t index : claim.tests) {
     if (index >= report.tests.size()) continue;
     const TestResult& test = report.tests[index];
@@ -270,12 +328,13 @@ void WriteTests(const Report& report, const ClaimReport& claim,
 // test cell spans the rows of its figures, so a long list reads as one block
 // per test.
 void WriteMeasuredFigures(const Report& report, const ClaimReport& claim,
-                          std::string& html) {
+                          std::string& html, std::string_view heading = "h4") {
   const ClaimFigures figures = FiguresOfClaim(report, claim);
   if (figures.groups.empty()) return;
-  html +=
-      "<h4>Figures measured</h4>\n<table class=\"measured\">\n<tr><th>test"
-      "</th><th>figure</th><th>value</th></tr>\n";
+  html += fmt::format(
+      "<{0}>Figures measured</{0}>\n<table class=\"measured\">\n<tr><th>"
+      "test</th><th>figure</th><th>value</th></tr>\n",
+      heading);
   for (const TestFigures& group : figures.groups) {
     for (size_t i = 0; i < group.shown; ++i) {
       const auto& [name, value] = group.test->measured[i];
@@ -297,14 +356,8 @@ void WriteMeasuredFigures(const Report& report, const ClaimReport& claim,
   html += "</table>\n";
 }
 
-void WriteClaim(const Report& report, const ClaimReport& claim,
-                std::string& html) {
-  const claims::Claim& c = claim.claim;
-  html += fmt::format(
-      "<section id=\"{}\" class=\"claim\" data-area=\"{}\" "
-      "data-verdict=\"{}\">\n<h3>{} {}</h3>\n",
-      HtmlEscape(ClaimAnchor(c.id)), HtmlEscape(c.area),
-      VerdictKey(claim.verdict), Code(c.id), Badge(claim.verdict));
+// The note's words, or that the claim is beyond the note.
+void WriteClaimQuote(const claims::Claim& c, std::string& html) {
   if (c.beyond_note) {
     html +=
         "<p class=\"beyond\">Beyond the note: documented semantics "
@@ -314,11 +367,20 @@ void WriteClaim(const Report& report, const ClaimReport& claim,
             "</p><p class=\"source\">— the note, section <span lang=\"zh\">" +
             HtmlEscape(c.note_section) + "</span></p></blockquote>\n";
   }
-  html += "<dl>\n<dt>Meaning</dt><dd>" + HtmlEscape(c.meaning) + "</dd>\n";
+}
+
+// The registry's meaning and semantics, as items of a <dl>.
+void WriteMeaningItems(const claims::Claim& c, std::string& html) {
+  html += "<dt>Meaning</dt><dd>" + HtmlEscape(c.meaning) + "</dd>\n";
   html += "<dt>Documented semantics</dt><dd>" + HtmlEscape(c.semantics);
   if (!c.references.empty())
     html += " (" + HtmlEscape(Joined(c.references)) + ")";
   html += "</dd>\n";
+}
+
+// One run's verdict for a claim and why, as items of a <dl>.
+void WriteVerdictItems(const ClaimReport& claim, std::string& html) {
+  const claims::Claim& c = claim.claim;
   html += "<dt>Verdict</dt><dd>" + Badge(claim.verdict) + " " +
           HtmlEscape(AsSentence(claim.explanation)) + "</dd>\n";
   if (!claim.expected_deviation_reason.empty()) {
@@ -339,7 +401,13 @@ void WriteClaim(const Report& report, const ClaimReport& claim,
               "</dd>\n";
     }
   }
-  html += "</dl>\n";
+}
+
+// One run's evidence tables for a claim: the rule's figures, the deciding
+// tests with their messages, the figures measured.
+void WriteEvidenceTables(const Report& report, const ClaimReport& claim,
+                         std::string& html, std::string_view heading = "h4") {
+  const claims::Claim& c = claim.claim;
   if (c.rule && !claim.figures.empty()) {
     html +=
         "<table class=\"figures\">\n<tr><th>figure</th><th>value</th>"
@@ -351,8 +419,24 @@ void WriteClaim(const Report& report, const ClaimReport& claim,
     }
     html += "</table>\n";
   }
-  WriteTests(report, claim, html);
-  WriteMeasuredFigures(report, claim, html);
+  WriteTests(report, claim, html, heading);
+  WriteMeasuredFigures(report, claim, html, heading);
+}
+
+void WriteClaim(const Report& report, const ClaimReport& claim,
+                std::string& html) {
+  const claims::Claim& c = claim.claim;
+  html += fmt::format(
+      "<section id=\"{}\" class=\"claim\" data-area=\"{}\" "
+      "data-verdict=\"{}\">\n<h3>{} {}</h3>\n",
+      HtmlEscape(ClaimAnchor(c.id)), HtmlEscape(c.area),
+      VerdictKey(claim.verdict), Code(c.id), Badge(claim.verdict));
+  WriteClaimQuote(c, html);
+  html += "<dl>\n";
+  WriteMeaningItems(c, html);
+  WriteVerdictItems(claim, html);
+  html += "</dl>\n";
+  WriteEvidenceTables(report, claim, html);
   html += "</section>\n";
 }
 
@@ -366,14 +450,28 @@ std::string WriteHtml(const Report& report) {
       "initial-scale=1\" />\n";
   html += "<title>ipcproof report: " + HtmlEscape(report.note_title) +
           " — Linux " + HtmlEscape(report.run.kernel_release) + "</title>\n";
-  html += "<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n";
+  html += "<style>" + std::string(kStyle) +
+          (report.run.kernel.guest ? std::string(kKernelsStyle) : "") +
+          "</style>\n</head>\n<body>\n";
   html += "<header>\n<h1>ipcproof report: <span lang=\"zh\">" +
           HtmlEscape(report.note_title) + "</span></h1>\n";
   html += "<p>What the note says about Linux IPC, checked on Linux " +
           HtmlEscape(report.run.kernel_release) +
           ": each claim's verdict was earned by the tests of this run.</p>\n"
           "</header>\n";
+  if (!report.run.kernel.failure.empty()) {
+    WriteGuestFailure(report.run.kernel.label, report.run.kernel, "", html);
+  }
   WriteRun(report, html);
+  if (!report.run.kernel.missing_requirements.empty()) {
+    html +=
+        "<section id=\"missing-requirements\">\n<h2>Missing "
+        "requirements</h2>\n<p>This kernel lacks what some folders need "
+        "(conformance/*/requirements): their claims are unverified, naming "
+        "what is missing, not failed.</p>\n";
+    WriteMissingRequirementsList(report.run.kernel, html);
+    html += "</section>\n";
+  }
   WriteHealth(report.health, html);
   WriteSummary(report, html);
   html += "<main>\n";
@@ -401,6 +499,513 @@ std::string WriteHtml(const Report& report) {
     }
   }
   html += "</main>\n<script>" + std::string(kScript) +
+          "</script>\n</body>\n</html>\n";
+  return html;
+}
+
+// --- Several kernels (verify --kernel K ...): a column per kernel.
+
+namespace {
+
+// The filter of the several-kernels page: area, kernel, verdict (on the
+// chosen kernel, or on any), and whether the claim differs. Presets from
+// ?area=..&kernel=..&verdict=..&differs=differs|answers. With a kernel
+// chosen, the other kernels' evidence is hidden too.
+constexpr std::string_view kKernelsScript = R"js(
+(function () {
+  var form = document.getElementById('filter');
+  var area = document.getElementById('filter-area');
+  var kernel = document.getElementById('filter-kernel');
+  var verdict = document.getElementById('filter-verdict');
+  var differs = document.getElementById('filter-differs');
+  var count = document.getElementById('filter-count');
+  if (!form || !area || !kernel || !verdict || !differs) { return; }
+  var params = new URLSearchParams(window.location.search);
+  function preset(select, value) {
+    for (var i = 0; i < select.options.length; i++) {
+      if (select.options[i].value === value) { select.value = value; }
+    }
+  }
+  preset(area, params.get('area') || '');
+  preset(kernel, params.get('kernel') || '');
+  preset(verdict, params.get('verdict') || '');
+  preset(differs, params.get('differs') || '');
+  function apply() {
+    var a = area.value, k = kernel.selectedIndex - 1, v = verdict.value;
+    var d = differs.value, shown = 0, total = 0;
+    document.querySelectorAll('[data-verdicts]').forEach(function (el) {
+      var verdicts = el.getAttribute('data-verdicts').split(' ');
+      var difference = el.getAttribute('data-differs');
+      var match = (a === '' || el.getAttribute('data-area') === a) &&
+                  (v === '' || (k < 0 ? verdicts.indexOf(v) >= 0
+                                      : verdicts[k] === v)) &&
+                  (d === '' || (d === 'answers' ? difference === 'answers'
+                                                : difference !== 'same'));
+      el.hidden = !match;
+      if (el.classList.contains('claim')) {
+        total++;
+        if (match) { shown++; }
+      }
+    });
+    document.querySelectorAll('.kernel-evidence').forEach(function (el) {
+      el.hidden = k >= 0 && el.getAttribute('data-kernel') !== String(k);
+    });
+    document.querySelectorAll('section.area').forEach(function (el) {
+      el.hidden = el.querySelector('section.claim:not([hidden])') === null;
+    });
+    count.textContent = shown + ' of ' + total + ' claims shown';
+    document.body.setAttribute('data-shown', String(shown));
+  }
+  [area, kernel, verdict, differs].forEach(function (select) {
+    select.addEventListener('change', apply);
+  });
+  form.hidden = false;
+  apply();
+  document.body.setAttribute('data-filter', 'ready');
+})();
+)js";
+
+// The filter's attributes of a claim: its area, its verdict key on each
+// kernel ("-" where that run lacks it) and how it differs.
+std::string FilterAttributes(const ClaimAcrossKernels& row) {
+  std::string verdicts;
+  for (const ClaimReport* claim : row.on) {
+    if (!verdicts.empty()) verdicts += ' ';
+    verdicts +=
+        claim == nullptr ? "-" : std::string(VerdictKey(claim->verdict));
+  }
+  return fmt::format(
+      "data-area=\"{}\" data-verdicts=\"{}\" data-differs=\"{}\"",
+      HtmlEscape(row.claim->claim.area), verdicts,
+      DifferenceKey(row.difference));
+}
+
+std::string DifferenceClass(const ClaimAcrossKernels& row) {
+  return row.Differs() ? "differs-" + std::string(DifferenceKey(row.difference))
+                       : std::string();
+}
+
+std::string DifferenceMarker(const ClaimAcrossKernels& row) {
+  switch (row.difference) {
+    case Difference::kAnswers:
+      return " <span class=\"marker\">differs</span>";
+    case Difference::kCoverage:
+      return " <span class=\"marker coverage\">some kernels only</span>";
+    case Difference::kSame:
+      break;
+  }
+  return "";
+}
+
+std::string BadgeOrAbsent(const ClaimReport* claim) {
+  return claim == nullptr ? std::string("—") : Badge(claim->verdict);
+}
+
+std::string KernelHeaderCells(const std::vector<std::string>& labels) {
+  std::string cells;
+  for (const std::string& label : labels) {
+    cells += "<th>" + HtmlEscape(label) + "</th>";
+  }
+  return cells;
+}
+
+void WriteCommonRun(const Report& report, std::string& html) {
+  const RunInfo& run = report.run;
+  const auto row = [&](std::string_view name, const std::string& value_html) {
+    html += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", name, value_html);
+  };
+  html += "<table class=\"run\">\n";
+  row("host", HtmlEscape(run.hostname));
+  row("date", HtmlEscape(run.started_utc));
+  row("command", Code(run.command_line));
+  row("selection", run.selection.empty() ? std::string("every claim")
+                                         : HtmlEscape(Joined(run.selection)));
+  row("strict", run.strict ? "yes" : "no");
+  row("verify", HtmlEscape(run.verify_version));
+  html += "</table>\n";
+}
+
+void WriteKernels(const std::vector<Report>& reports,
+                  const std::vector<std::string>& labels, std::string& html) {
+  html += "<section id=\"kernels\">\n<h2>Kernels</h2>\n";
+  html += "<table class=\"kernels\">\n<tr><th></th>" +
+          KernelHeaderCells(labels) + "</tr>\n";
+  std::vector<std::vector<KernelFact>> facts;
+  for (const Report& report : reports) facts.push_back(KernelFacts(report));
+  for (size_t row = 0; row < facts.front().size(); ++row) {
+    html += "<tr><th>" + HtmlEscape(facts.front()[row].name) + "</th>";
+    for (const std::vector<KernelFact>& kernel : facts) {
+      html += std::string(kernel[row].loud ? "<td class=\"loud\">" : "<td>") +
+              HtmlEscape(kernel[row].value) + "</td>";
+    }
+    html += "</tr>\n";
+  }
+  html += "</table>\n";
+  bool any_failure = false, any_missing = false;
+  for (const Report& report : reports) {
+    any_failure = any_failure || !report.run.kernel.failure.empty();
+    any_missing =
+        any_missing || !report.run.kernel.missing_requirements.empty();
+  }
+  if (any_failure) {
+    html += "<section id=\"guest-failures\">\n<h3>Guest failures</h3>\n";
+    for (size_t k = 0; k < reports.size(); ++k) {
+      if (reports[k].run.kernel.failure.empty()) continue;
+      WriteGuestFailure(labels[k], reports[k].run.kernel, "h4", html);
+    }
+    html += "</section>\n";
+  }
+  if (any_missing) {
+    html +=
+        "<section id=\"missing-requirements\">\n<h3>Missing "
+        "requirements</h3>\n<p>What some folders need "
+        "(conformance/*/requirements) and a kernel lacks: their claims are "
+        "unverified on that kernel, naming what is missing, not "
+        "failed.</p>\n";
+    for (size_t k = 0; k < reports.size(); ++k) {
+      if (reports[k].run.kernel.missing_requirements.empty()) continue;
+      html += "<h4>" + HtmlEscape(labels[k]) + "</h4>\n";
+      WriteMissingRequirementsList(reports[k].run.kernel, html);
+    }
+    html += "</section>\n";
+  }
+  html += "</section>\n";
+}
+
+void WriteSeveralSummary(const std::vector<Report>& reports,
+                         const std::vector<std::string>& labels,
+                         const std::vector<ClaimAcrossKernels>& rows,
+                         std::string& html) {
+  html += "<section id=\"summary\">\n<h2>Summary</h2>\n";
+  html += "<table class=\"counts\">\n<tr><th>verdict</th>" +
+          KernelHeaderCells(labels) + "</tr>\n";
+  for (Verdict verdict : AllVerdicts()) {
+    html += "<tr><td>" + Badge(verdict) + "</td>";
+    for (const Report& report : reports) {
+      html +=
+          fmt::format("<td class=\"number\">{}</td>", report.Count(verdict));
+    }
+    html += "</tr>\n";
+  }
+  html += "<tr><th>total</th>";
+  for (const Report& report : reports) {
+    html += fmt::format("<td class=\"number\"><strong>{}</strong></td>",
+                        report.claims.size());
+  }
+  html += "</tr>\n</table>\n";
+
+  // Hidden until the script shows it, as on the single page.
+  html +=
+      "<form id=\"filter\" hidden=\"hidden\">\n<label>Area <select "
+      "id=\"filter-area\"><option value=\"\">all areas</option>";
+  for (const claims::Area& area : reports.front().areas) {
+    html += fmt::format("<option value=\"{}\">{} ({})</option>",
+                        HtmlEscape(area.id), HtmlEscape(area.title),
+                        HtmlEscape(area.id));
+  }
+  html +=
+      "</select></label>\n<label>Kernel <select id=\"filter-kernel\">"
+      "<option value=\"\">any kernel</option>";
+  for (const std::string& label : labels) {
+    html +=
+        fmt::format("<option value=\"{0}\">{0}</option>", HtmlEscape(label));
+  }
+  html +=
+      "</select></label>\n<label>Verdict <select id=\"filter-verdict\">"
+      "<option value=\"\">all verdicts</option>";
+  for (Verdict verdict : AllVerdicts()) {
+    html += fmt::format("<option value=\"{}\">{}</option>", VerdictKey(verdict),
+                        VerdictName(verdict));
+  }
+  html +=
+      "</select></label>\n<label>Kernels <select id=\"filter-differs\">"
+      "<option value=\"\">all claims</option>"
+      "<option value=\"differs\">differs between kernels</option>"
+      "<option value=\"answers\">different answers only</option>"
+      "</select></label>\n<output id=\"filter-count\"></output>\n</form>\n";
+
+  html += "<table class=\"claims\">\n<thead><tr><th>claim</th><th>area</th>" +
+          KernelHeaderCells(labels) +
+          "<th>the note says</th></tr></thead>\n<tbody>\n";
+  for (const ClaimAcrossKernels& row : rows) {
+    const claims::Claim& c = row.claim->claim;
+    const std::string css = DifferenceClass(row);
+    html += "<tr" + (css.empty() ? "" : " class=\"" + css + "\"") + " " +
+            FilterAttributes(row) + "><td><a href=\"#" +
+            HtmlEscape(ClaimAnchor(c.id)) + "\">" + Code(c.id) + "</a>" +
+            DifferenceMarker(row) + "</td><td>" + HtmlEscape(c.area) + "</td>";
+    for (const ClaimReport* claim : row.on) {
+      html += "<td>" + BadgeOrAbsent(claim) + "</td>";
+    }
+    html += c.beyond_note
+                ? std::string("<td class=\"beyond\">beyond the note</td>")
+                : "<td lang=\"zh\">" + HtmlEscape(c.note_quote) + "</td>";
+    html += "</tr>\n";
+  }
+  html += "</tbody>\n</table>\n</section>\n";
+}
+
+std::string DiffersAnchor(const std::string& id) { return "differs-" + id; }
+
+// One kernel's verdict and evidence for a claim, under a heading.
+void WriteKernelEvidence(const Report& report, const std::string& label,
+                         size_t kernel, const ClaimReport* claim,
+                         std::string_view heading, std::string_view inner,
+                         std::string& html) {
+  html += fmt::format("<div class=\"kernel-evidence\" data-kernel=\"{}\">\n",
+                      kernel);
+  if (claim == nullptr) {
+    html += fmt::format(
+        "<{0}>On {1}: not run</{0}>\n<p>This kernel's run did not include the "
+        "claim.</p>\n</div>\n",
+        heading, HtmlEscape(label));
+    return;
+  }
+  html += fmt::format("<{0}>On {1}: {2}</{0}>\n<dl>\n", heading,
+                      HtmlEscape(label), Badge(claim->verdict));
+  WriteVerdictItems(*claim, html);
+  html += "</dl>\n";
+  WriteEvidenceTables(report, *claim, html, inner);
+  html += "</div>\n";
+}
+
+void WriteDiffers(const std::vector<Report>& reports,
+                  const std::vector<std::string>& labels,
+                  const std::vector<ClaimAcrossKernels>& rows,
+                  std::string& html) {
+  int answers = 0, coverage = 0;
+  for (const ClaimAcrossKernels& row : rows) {
+    answers += row.difference == Difference::kAnswers;
+    coverage += row.difference == Difference::kCoverage;
+  }
+  html += "<section id=\"differs\">\n<h2>Differs between kernels</h2>\n";
+  if (answers + coverage == 0) {
+    html +=
+        "<p>Every claim has the same verdict on every kernel.</p>\n"
+        "</section>\n";
+    return;
+  }
+  html += "<h3>Different answers</h3>\n";
+  if (answers == 0) {
+    html +=
+        "<p>No claim got different answers: where two kernels answered, "
+        "they agree.</p>\n";
+  } else {
+    html += fmt::format(
+        "<p>{} claim(s) got different answers on different kernels. Each is "
+        "shown with every kernel's verdict and evidence.</p>\n",
+        answers);
+    html += "<table class=\"differs\">\n<tr><th>claim</th><th>area</th>" +
+            KernelHeaderCells(labels) + "</tr>\n";
+    for (const ClaimAcrossKernels& row : rows) {
+      if (row.difference != Difference::kAnswers) continue;
+      html += "<tr class=\"differs-answers\" " + FilterAttributes(row) +
+              "><td><a href=\"#" + HtmlEscape(DiffersAnchor(row.id)) + "\">" +
+              Code(row.id) + "</a></td><td>" +
+              HtmlEscape(row.claim->claim.area) + "</td>";
+      for (const ClaimReport* claim : row.on) {
+        html += "<td>" + BadgeOrAbsent(claim) + "</td>";
+      }
+      html += "</tr>\n";
+    }
+    html += "</table>\n";
+    for (const ClaimAcrossKernels& row : rows) {
+      if (row.difference != Difference::kAnswers) continue;
+      html += "<section class=\"differs-claim\" id=\"" +
+              HtmlEscape(DiffersAnchor(row.id)) + "\" " +
+              FilterAttributes(row) + ">\n<h4>" + Code(row.id) + "</h4>\n";
+      html += "<p>" + HtmlEscape(row.claim->claim.meaning) + " (<a href=\"#" +
+              HtmlEscape(ClaimAnchor(row.id)) +
+              "\">the claim's section</a>)</p>\n";
+      html +=
+          "<table class=\"kernel-verdicts\">\n<tr><th>kernel</th><th>verdict"
+          "</th><th>why</th></tr>\n";
+      for (size_t k = 0; k < row.on.size(); ++k) {
+        const ClaimReport* claim = row.on[k];
+        html += "<tr><td>" + HtmlEscape(labels[k]) + "</td><td>" +
+                BadgeOrAbsent(claim) + "</td><td>" +
+                (claim == nullptr ? std::string("not in this kernel's run")
+                                  : HtmlEscape(claim->explanation)) +
+                "</td></tr>\n";
+      }
+      html += "</table>\n";
+      for (size_t k = 0; k < row.on.size(); ++k) {
+        WriteKernelEvidence(reports[k], labels[k], k, row.on[k], "h5", "h6",
+                            html);
+      }
+      html += "</section>\n";
+    }
+  }
+  html += "<h3>Decided on some kernels only</h3>\n";
+  if (coverage == 0) {
+    html +=
+        "<p>None: every claim answered on one kernel was answered on "
+        "all.</p>\n</section>\n";
+    return;
+  }
+  html += fmt::format(
+      "<p>{} claim(s) have the same answer wherever there is one, but some "
+      "kernels gave none (a missing requirement, a guest that failed, "
+      "skipped tests). Each claim's section has every kernel's "
+      "evidence.</p>\n",
+      coverage);
+  html += "<table class=\"coverage\">\n<tr><th>claim</th><th>area</th>" +
+          KernelHeaderCells(labels) + "<th>why not everywhere</th></tr>\n";
+  for (const ClaimAcrossKernels& row : rows) {
+    if (row.difference != Difference::kCoverage) continue;
+    html += "<tr class=\"differs-coverage\" " + FilterAttributes(row) +
+            "><td><a href=\"#" + HtmlEscape(ClaimAnchor(row.id)) + "\">" +
+            Code(row.id) + "</a></td><td>" + HtmlEscape(row.claim->claim.area) +
+            "</td>";
+    std::string why;
+    for (size_t k = 0; k < row.on.size(); ++k) {
+      const ClaimReport* claim = row.on[k];
+      html += "<td>" + BadgeOrAbsent(claim) + "</td>";
+      std::string reason;
+      if (claim == nullptr) {
+        reason = "not in this kernel's run";
+      } else if (!IsAnswer(claim->verdict)) {
+        reason = NoVerdictReason(*claim);
+      } else {
+        continue;
+      }
+      why += "<li>" + HtmlEscape(labels[k] + ": " + reason) + "</li>";
+    }
+    html += "<td><ul>" + why + "</ul></td></tr>\n";
+  }
+  html += "</table>\n</section>\n";
+}
+
+void WriteSeveralClaim(const std::vector<Report>& reports,
+                       const std::vector<std::string>& labels,
+                       const ClaimAcrossKernels& row, std::string& html) {
+  const claims::Claim& c = row.claim->claim;
+  const std::string css = DifferenceClass(row);
+  html += "<section id=\"" + HtmlEscape(ClaimAnchor(c.id)) +
+          "\" class=\"claim" + (css.empty() ? "" : " " + css) + "\" " +
+          FilterAttributes(row) + ">\n<h3>" + Code(c.id);
+  if (row.Differs()) {
+    for (size_t k = 0; k < row.on.size(); ++k) {
+      html += " " + HtmlEscape(labels[k]) + " " + BadgeOrAbsent(row.on[k]);
+    }
+  } else {
+    html += " " + Badge(row.claim->verdict) + " on every kernel";
+  }
+  html += "</h3>\n";
+  WriteClaimQuote(c, html);
+  html += "<dl>\n";
+  WriteMeaningItems(c, html);
+  if (row.difference == Difference::kAnswers) {
+    html +=
+        "<dt>Differs between kernels</dt><dd>The kernels answered "
+        "differently (<a href=\"#" +
+        HtmlEscape(DiffersAnchor(c.id)) +
+        "\">all answers side by side</a>).</dd>\n";
+  } else if (row.difference == Difference::kCoverage) {
+    html +=
+        "<dt>Differs between kernels</dt><dd>Decided on some kernels "
+        "only.</dd>\n";
+  }
+  html += "</dl>\n";
+  for (size_t k = 0; k < row.on.size(); ++k) {
+    WriteKernelEvidence(reports[k], labels[k], k, row.on[k], "h4", "h5", html);
+  }
+  html += "</section>\n";
+}
+
+}  // namespace
+
+std::string WriteHtml(const std::vector<Report>& reports) {
+  if (reports.empty()) throw std::invalid_argument("no report to write");
+  if (reports.size() == 1) return WriteHtml(reports.front());
+  const std::vector<std::string> labels = KernelLabels(reports);
+  const std::vector<ClaimAcrossKernels> rows = ClaimsAcrossKernels(reports);
+  const Report& first = reports.front();
+
+  std::string kernels;
+  for (size_t k = 0; k < reports.size(); ++k) {
+    if (!kernels.empty()) kernels += ", ";
+    kernels += KernelTitle(labels[k], reports[k]);
+  }
+  std::string html =
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" "
+      "/>\n"
+      "<meta name=\"viewport\" content=\"width=device-width, "
+      "initial-scale=1\" />\n";
+  html += "<title>ipcproof report: " + HtmlEscape(first.note_title) + " — " +
+          std::to_string(reports.size()) + " kernels</title>\n";
+  html += "<style>" + std::string(kStyle) + std::string(kKernelsStyle) +
+          "</style>\n</head>\n<body>\n";
+  html += "<header>\n<h1>ipcproof report: <span lang=\"zh\">" +
+          HtmlEscape(first.note_title) + "</span></h1>\n";
+  html += fmt::format(
+      "<p>What the note says about Linux IPC, checked on {} kernels, a column "
+      "each: {}. Each kernel's verdicts were earned by the tests run on that "
+      "kernel.</p>\n</header>\n",
+      reports.size(), HtmlEscape(kernels));
+  // A guest that failed is said before anything else.
+  for (size_t k = 0; k < reports.size(); ++k) {
+    const std::string sentence =
+        GuestFailureSentence(labels[k], reports[k].run.kernel);
+    if (sentence.empty()) continue;
+    html += "<div class=\"guest-failure\" role=\"alert\"><p><strong>" +
+            HtmlEscape(sentence) +
+            "</strong> Its log is under <a href=\"#guest-failures\">Guest "
+            "failures</a>.</p></div>\n";
+  }
+  int answers = 0, coverage = 0;
+  for (const ClaimAcrossKernels& row : rows) {
+    answers += row.difference == Difference::kAnswers;
+    coverage += row.difference == Difference::kCoverage;
+  }
+  if (answers + coverage > 0) {
+    html += fmt::format(
+        "<p class=\"differs-count\"><strong>{} claim(s) got different answers "
+        "on different kernels, and {} were decided on some kernels "
+        "only:</strong> see <a href=\"#differs\">Differs between "
+        "kernels</a>.</p>\n",
+        answers, coverage);
+  } else {
+    html +=
+        "<p class=\"differs-count\">Every claim has the same verdict on "
+        "every kernel.</p>\n";
+  }
+  WriteCommonRun(first, html);
+  WriteKernels(reports, labels, html);
+  html += "<section id=\"health\">\n<h2>Kernel health</h2>\n";
+  for (size_t k = 0; k < reports.size(); ++k) {
+    html += "<h3>" + HtmlEscape(labels[k]) + "</h3>\n";
+    WriteHealthBody(reports[k].health, html);
+  }
+  html += "</section>\n";
+  WriteSeveralSummary(reports, labels, rows, html);
+  WriteDiffers(reports, labels, rows, html);
+
+  html += "<main>\n";
+  std::vector<bool> written(rows.size(), false);
+  const auto write_area = [&](const std::string& id, const std::string& title) {
+    bool any = false;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (written[i] || rows[i].claim->claim.area != id) continue;
+      if (!any) {
+        html += fmt::format(
+            "<section class=\"area\" id=\"area-{}\">\n<h2>{} {}</h2>\n",
+            HtmlEscape(id), HtmlEscape(title), Code(id));
+      }
+      any = true;
+      written[i] = true;
+      WriteSeveralClaim(reports, labels, rows[i], html);
+    }
+    if (any) html += "</section>\n";
+  };
+  for (const claims::Area& area : first.areas) write_area(area.id, area.title);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!written[i]) {
+      const std::string area = rows[i].claim->claim.area;
+      write_area(area, area);
+    }
+  }
+  html += "</main>\n<script>" + std::string(kKernelsScript) +
           "</script>\n</body>\n</html>\n";
   return html;
 }

@@ -3,6 +3,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "fmt/format.h"
 #include "gmock/gmock.h"
@@ -258,6 +259,198 @@ TEST(HtmlWriterFiguresTest, ATestsFiguresAppearUnderEveryClaimItDeclares) {
                   HasSubstr("SaRestart.PipeReadsa_restart.readresumed"));
     }
   }
+}
+
+}  // namespace
+}  // namespace ipcproof::verify
+
+// --- Several kernels.
+
+namespace ipcproof::verify {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(HtmlOneKernelTest, OneReportIsTheSingleReportByteForByte) {
+  const testing::KernelsSample sample = testing::SampleKernels();
+  Report guest = sample.reports[3];
+  guest.run.kernel.missing_requirements = {testing::kMissingRequirement};
+  for (const Report& report : {sample.reports[0], guest}) {
+    EXPECT_EQ(WriteHtml(std::vector<Report>{report}), WriteHtml(report));
+  }
+  EXPECT_THROW(WriteHtml(std::vector<Report>{}), std::invalid_argument);
+}
+
+pugi::xml_node ById(const pugi::xml_document& page, const std::string& id) {
+  return page.find_node([&](pugi::xml_node node) {
+    return std::string_view(node.attribute("id").value()) == id;
+  });
+}
+
+TEST(HtmlOneKernelTest, AGuestsPageSaysHowItBootedAndThatItFailed) {
+  const testing::KernelsSample sample = testing::SampleKernels();
+  Report guest = sample.reports[3];
+  guest.run.kernel.missing_requirements = {testing::kMissingRequirement};
+  const std::string html = WriteHtml(guest);
+  pugi::xml_document page = testing::ParseHtml(html);
+  const pugi::xml_node failure = page.find_node([](pugi::xml_node node) {
+    return std::string_view(node.attribute("class").value()) == "guest-failure";
+  });
+  ASSERT_TRUE(failure);
+  EXPECT_STREQ(failure.attribute("role").value(), "alert");
+  EXPECT_EQ(testing::TextOf(failure.child("pre")),
+            TrimMessage(testing::kGuestFailureMessage, 100, 10000));
+  EXPECT_THAT(testing::TextOf(failure),
+              HasSubstr("The guest kernel bzImage failed (panic)"));
+  EXPECT_THAT(testing::TextOf(ById(page, "missing-requirements")),
+              HasSubstr(testing::kMissingRequirement));
+  EXPECT_THAT(html, HasSubstr("<tr><th>booted as</th><td>bzImage</td></tr>"));
+  EXPECT_THAT(html, HasSubstr(".guest-failure {"));
+  const std::string host = WriteHtml(sample.reports[0]);
+  EXPECT_THAT(host, ::testing::Not(HasSubstr("booted as")));
+  EXPECT_THAT(host, ::testing::Not(HasSubstr("guest-failure")));
+}
+
+class HtmlKernelsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    sample_ = new testing::KernelsSample(testing::SampleKernels());
+    html_ = new std::string(WriteHtml(sample_->reports));
+  }
+  void SetUp() override { page_ = testing::ParseHtml(*html_); }
+  static const std::vector<Report>& reports() { return sample_->reports; }
+  static testing::KernelsSample* sample_;
+  static std::string* html_;
+  pugi::xml_document page_;
+};
+testing::KernelsSample* HtmlKernelsTest::sample_ = nullptr;
+std::string* HtmlKernelsTest::html_ = nullptr;
+
+TEST_F(HtmlKernelsTest, IdsAreUniqueAndEveryLinkStaysOnThePage) {
+  std::set<std::string> ids;
+  Walk(page_, [&](pugi::xml_node node) {
+    if (node.attribute("id")) {
+      EXPECT_TRUE(ids.insert(node.attribute("id").value()).second)
+          << "duplicate id " << node.attribute("id").value();
+    }
+  });
+  int links = 0;
+  Walk(page_, [&](pugi::xml_node node) {
+    for (pugi::xml_attribute attribute : node.attributes()) {
+      const std::string name = attribute.name();
+      EXPECT_NE(name, "src");
+      EXPECT_FALSE(name.starts_with("on")) << name;
+      if (name != "href") continue;
+      ++links;
+      const std::string href = attribute.value();
+      ASSERT_TRUE(href.starts_with("#")) << href;
+      EXPECT_TRUE(ids.contains(href.substr(1))) << "dangling link " << href;
+    }
+  });
+  EXPECT_GT(links, static_cast<int>(reports()[0].claims.size()));
+  EXPECT_THAT(*html_, ::testing::Not(HasSubstr("http:")));
+  EXPECT_THAT(*html_, ::testing::Not(HasSubstr("https:")));
+  for (const std::string& code : testing::ScriptsAndStyles(*html_)) {
+    EXPECT_THAT(code, ::testing::Not(HasSubstr("//")));
+  }
+}
+
+TEST_F(HtmlKernelsTest, EveryClaimSectionCarriesEachKernelsVerdict) {
+  for (size_t i = 0; i < reports()[0].claims.size(); ++i) {
+    const std::string& id = reports()[0].claims[i].claim.id;
+    const pugi::xml_node section = ById(page_, "claim-" + id);
+    ASSERT_TRUE(section) << id;
+    std::string verdicts;
+    for (const Report& report : reports()) {
+      if (!verdicts.empty()) verdicts += ' ';
+      verdicts += VerdictKey(report.claims[i].verdict);
+    }
+    EXPECT_EQ(section.attribute("data-verdicts").value(), verdicts) << id;
+    EXPECT_EQ(section.attribute("data-area").value(),
+              reports()[0].claims[i].claim.area);
+    // One evidence block per kernel, in kernel order.
+    std::vector<std::string> kernels;
+    for (pugi::xml_node block : section.children("div")) {
+      kernels.push_back(block.attribute("data-kernel").value());
+    }
+    EXPECT_EQ(kernels, (std::vector<std::string>{"0", "1", "2", "3"})) << id;
+    const bool answers = id == sample_->differing_claim;
+    EXPECT_EQ(std::string(section.attribute("class").value())
+                      .find("differs-answers") != std::string::npos,
+              answers)
+        << id;
+  }
+}
+
+TEST_F(HtmlKernelsTest, TheDifferingClaimIsHighlightedAndShownWithAllAnswers) {
+  const std::string& id = sample_->differing_claim;
+  const pugi::xml_node row = page_.find_node([&](pugi::xml_node node) {
+    return std::string_view(node.name()) == "tr" &&
+           std::string_view(node.attribute("class").value()) ==
+               "differs-answers" &&
+           testing::TextOf(node).starts_with(id);
+  });
+  ASSERT_TRUE(row);
+  EXPECT_STREQ(row.attribute("data-differs").value(), "answers");
+  const pugi::xml_node differs = ById(page_, "differs-" + id);
+  ASSERT_TRUE(differs);
+  const std::string text = testing::TextOf(differs);
+  EXPECT_THAT(text, HasSubstr("On host: confirmed"));
+  EXPECT_THAT(text, HasSubstr("On linux-6.1: kernel deviates"));
+  EXPECT_THAT(text, HasSubstr("On bzImage: unverified"));
+  int pres = 0;
+  Walk(differs, [&](pugi::xml_node node) {
+    pres += std::string_view(node.name()) == "pre" &&
+            testing::TextOf(node) == testing::kGuestAssertion;
+  });
+  EXPECT_EQ(pres, 2) << "the failure and its rerun";
+  EXPECT_THAT(text, HasSubstr("sample.wakeups0"));
+  // The differs section comes before the per-claim detail.
+  EXPECT_LT(html_->find("id=\"differs\""), html_->find("<main>"));
+}
+
+TEST_F(HtmlKernelsTest, TheFilterOffersKernelsAndDifferences) {
+  const pugi::xml_node form = ById(page_, "filter");
+  ASSERT_TRUE(form);
+  EXPECT_TRUE(form.attribute("hidden"));
+  std::vector<std::string> kernels;
+  for (pugi::xml_node option : ById(page_, "filter-kernel").children("option"))
+    kernels.push_back(option.attribute("value").value());
+  EXPECT_EQ(kernels, (std::vector<std::string>{"", "host", "linux-6.1",
+                                               "linux-6.12", "bzImage"}));
+  std::vector<std::string> differs;
+  for (pugi::xml_node option : ById(page_, "filter-differs").children("option"))
+    differs.push_back(option.attribute("value").value());
+  EXPECT_EQ(differs, (std::vector<std::string>{"", "differs", "answers"}));
+  int scripts = 0;
+  Walk(page_, [&](pugi::xml_node node) {
+    scripts += std::string_view(node.name()) == "script";
+  });
+  EXPECT_EQ(scripts, 1);
+}
+
+TEST_F(HtmlKernelsTest, GuestFailureAndMissingRequirementAreLoud) {
+  const pugi::xml_node failures = ById(page_, "guest-failures");
+  ASSERT_TRUE(failures);
+  EXPECT_EQ(
+      testing::TextOf(
+          failures.find_child_by_attribute("div", "class", "guest-failure")
+              .child("pre")),
+      TrimMessage(testing::kGuestFailureMessage, 100, 10000));
+  // Also said at the top, before the kernels table.
+  EXPECT_LT(html_->find("class=\"guest-failure\" role=\"alert\""),
+            html_->find("id=\"kernels\""));
+  EXPECT_THAT(testing::TextOf(ById(page_, "missing-requirements")),
+              HasSubstr(testing::kMissingRequirement));
+  const pugi::xml_node kernels = ById(page_, "kernels");
+  const pugi::xml_node loud = kernels.find_node([](pugi::xml_node node) {
+    return std::string_view(node.attribute("class").value()) == "loud" &&
+           testing::TextOf(node) == "FAILED: panic";
+  });
+  EXPECT_TRUE(loud);
+  Walk(page_, [](pugi::xml_node node) {
+    EXPECT_NE(std::string_view(node.name()), "i") << "markup from a message";
+  });
 }
 
 }  // namespace

@@ -1,16 +1,22 @@
 // report.json: the whole Report for machines. docs/report-schema.md is the
 // schema; bump kSchemaVersion there and here when a field changes meaning or
 // goes away (adding an optional field keeps the version).
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "nlohmann/json.hpp"
+#include "tools/report/kernel_columns.h"
 #include "tools/report/report_writers.h"
 #include "tools/report/text_escape.h"
 
 namespace ipcproof::verify {
 namespace {
 
+// 1: one kernel's run. 2: several (verify --kernel K ...): `kernels` holds
+// one version-1 document per kernel.
 constexpr int kSchemaVersion = 1;
+constexpr int kSeveralKernelsVersion = 2;
 
 using nlohmann::ordered_json;
 
@@ -39,6 +45,26 @@ ordered_json AttemptJson(const Attempt& attempt) {
   }
   json["messages"] = Strings(attempt.messages);
   json["seconds"] = attempt.seconds;
+  return json;
+}
+
+// Where the run was: always in the several-kernels form, and in a single
+// report when the run was in a guest or the kernel lacks a requirement.
+ordered_json KernelJson(const KernelInfo& kernel, const std::string& label) {
+  ordered_json json = {{"label", Text(label)}, {"guest", kernel.guest}};
+  const auto optional = [&](const char* key, const std::string& value) {
+    if (!value.empty()) json[key] = Text(value);
+  };
+  optional("package", kernel.package);
+  optional("image_path", kernel.image_path);
+  optional("accelerator", kernel.accelerator);
+  optional("accelerator_note", kernel.accelerator_note);
+  json["time_scale"] = kernel.time_scale;
+  if (kernel.guest) json["boot_seconds"] = kernel.boot_seconds;
+  optional("config_source", kernel.config_source);
+  optional("failure", kernel.failure);
+  optional("failure_message", kernel.failure_message);
+  json["missing_requirements"] = Strings(kernel.missing_requirements);
   return json;
 }
 
@@ -130,12 +156,17 @@ ordered_json TestJson(const TestResult& test) {
   return json;
 }
 
-}  // namespace
-
-std::string WriteJson(const Report& report) {
+// The version-1 document of one report. `label`: the kernel's label in the
+// report; `with_kernel`: write run.kernel even for a plain host run.
+ordered_json ReportJson(const Report& report, const std::string& label,
+                        bool with_kernel) {
   ordered_json json = {{"schema", "ipcproof-report"},
                        {"version", kSchemaVersion}};
   json["run"] = RunJson(report.run);
+  const KernelInfo& kernel = report.run.kernel;
+  if (with_kernel || kernel.guest || !kernel.missing_requirements.empty()) {
+    json["run"]["kernel"] = KernelJson(kernel, label);
+  }
   json["note"] = {{"title", Text(report.note_title)}};
   ordered_json areas = ordered_json::array();
   for (const claims::Area& area : report.areas) {
@@ -158,10 +189,58 @@ std::string WriteJson(const Report& report) {
   ordered_json tests = ordered_json::array();
   for (const TestResult& test : report.tests) tests.push_back(TestJson(test));
   json["tests"] = tests;
-  // Every string went through CleanText; `replace` is the last guard, so a
-  // byte that slipped through costs one U+FFFD, never the report.
+  return json;
+}
+
+// Every string went through CleanText; `replace` is the last guard, so a
+// byte that slipped through costs one U+FFFD, never the report.
+std::string Dumped(const ordered_json& json) {
   return json.dump(2, ' ', false, ordered_json::error_handler_t::replace) +
          "\n";
+}
+
+}  // namespace
+
+std::string WriteJson(const Report& report) {
+  const std::string label =
+      report.run.kernel.label.empty() ? "host" : report.run.kernel.label;
+  return Dumped(ReportJson(report, label, false));
+}
+
+std::string WriteJson(const std::vector<Report>& reports) {
+  if (reports.empty()) throw std::invalid_argument("no report to write");
+  if (reports.size() == 1) return WriteJson(reports.front());
+  const std::vector<std::string> labels = KernelLabels(reports);
+  ordered_json json = {{"schema", "ipcproof-report"},
+                       {"version", kSeveralKernelsVersion}};
+  ordered_json kernels = ordered_json::array();
+  bool deviates = false, guest_failed = false;
+  for (size_t k = 0; k < reports.size(); ++k) {
+    kernels.push_back(ReportJson(reports[k], labels[k], true));
+    deviates = deviates || reports[k].AnyDeviation();
+    guest_failed = guest_failed || !reports[k].run.kernel.failure.empty();
+  }
+  json["labels"] = Strings(labels);
+  json["deviates"] = deviates;
+  json["guest_failed"] = guest_failed;
+  ordered_json differs = ordered_json::array();
+  for (const ClaimAcrossKernels& row : ClaimsAcrossKernels(reports)) {
+    if (!row.Differs()) continue;
+    ordered_json verdicts = ordered_json::array();
+    for (const ClaimReport* claim : row.on) {
+      if (claim == nullptr) {
+        verdicts.push_back(nullptr);
+      } else {
+        verdicts.push_back(VerdictKey(claim->verdict));
+      }
+    }
+    differs.push_back({{"id", Text(row.id)},
+                       {"difference", DifferenceKey(row.difference)},
+                       {"verdicts", verdicts}});
+  }
+  json["differs"] = differs;
+  json["kernels"] = kernels;
+  return Dumped(json);
 }
 
 }  // namespace ipcproof::verify

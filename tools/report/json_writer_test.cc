@@ -1,5 +1,8 @@
 #include <algorithm>
+#include <set>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -129,6 +132,110 @@ TEST_F(JsonWriterTest, FiguresCarryTheirTest) {
     return;
   }
   FAIL() << "no claim with figures";
+}
+
+}  // namespace
+}  // namespace ipcproof::verify
+
+// --- Several kernels.
+
+namespace ipcproof::verify {
+namespace {
+
+using nlohmann::json;
+
+TEST(JsonOneKernelTest, OneReportIsTheVersionOneDocument) {
+  const testing::KernelsSample sample = testing::SampleKernels();
+  for (const Report& report : sample.reports) {
+    EXPECT_EQ(WriteJson(std::vector<Report>{report}), WriteJson(report));
+  }
+  EXPECT_THROW(WriteJson(std::vector<Report>{}), std::invalid_argument);
+  // A host run keeps today's v1 document: no run.kernel.
+  const json host = json::parse(WriteJson(sample.reports[0]));
+  EXPECT_EQ(host["version"], 1);
+  EXPECT_FALSE(host["run"].contains("kernel"));
+  // A guest's adds run.kernel, an optional field of v1.
+  const json guest = json::parse(WriteJson(sample.reports[3]));
+  EXPECT_EQ(guest["version"], 1);
+  const json& kernel = guest["run"]["kernel"];
+  EXPECT_EQ(kernel["label"], "bzImage");
+  EXPECT_EQ(kernel["guest"], true);
+  EXPECT_EQ(kernel["failure"], "panic");
+  EXPECT_EQ(kernel["failure_message"],
+            CleanText(testing::kGuestFailureMessage));
+  EXPECT_FALSE(kernel.contains("package")) << "absent, not empty";
+  EXPECT_EQ(kernel["time_scale"], 10);
+}
+
+class JsonKernelsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    sample_ = new testing::KernelsSample(testing::SampleKernels());
+    json_ = new json(json::parse(WriteJson(sample_->reports)));
+  }
+  static const std::vector<Report>& reports() { return sample_->reports; }
+  static testing::KernelsSample* sample_;
+  static json* json_;
+};
+testing::KernelsSample* JsonKernelsTest::sample_ = nullptr;
+json* JsonKernelsTest::json_ = nullptr;
+
+TEST_F(JsonKernelsTest, VersionTwoHoldsOneVersionOneDocumentPerKernel) {
+  EXPECT_EQ((*json_)["schema"], "ipcproof-report");
+  EXPECT_EQ((*json_)["version"], 2);
+  EXPECT_EQ((*json_)["labels"],
+            json::array({"host", "linux-6.1", "linux-6.12", "bzImage"}));
+  EXPECT_EQ((*json_)["deviates"], true);
+  EXPECT_EQ((*json_)["guest_failed"], true);
+  const json& kernels = (*json_)["kernels"];
+  ASSERT_EQ(kernels.size(), reports().size());
+  for (size_t k = 0; k < reports().size(); ++k) {
+    json expected = json::parse(WriteJson(reports()[k]));
+    // The same document as the kernel's own report, with run.kernel always.
+    if (!expected["run"].contains("kernel")) {
+      ASSERT_FALSE(reports()[k].run.kernel.guest);
+      EXPECT_EQ(kernels[k]["run"]["kernel"],
+                (json{{"label", "host"},
+                      {"guest", false},
+                      {"time_scale", 1},
+                      {"missing_requirements", json::array()}}));
+      expected["run"]["kernel"] = kernels[k]["run"]["kernel"];
+    }
+    EXPECT_EQ(kernels[k], expected) << k;
+  }
+  EXPECT_EQ(kernels[2]["run"]["kernel"]["missing_requirements"],
+            json::array({CleanText(testing::kMissingRequirement)}));
+  EXPECT_EQ(kernels[1]["run"]["kernel"]["accelerator"], "tcg");
+  EXPECT_EQ(kernels[1]["run"]["kernel"]["boot_seconds"], 2.4);
+}
+
+TEST_F(JsonKernelsTest, DiffersListsEachDifferingClaimWithEveryVerdict) {
+  const json& differs = (*json_)["differs"];
+  int answers = 0;
+  std::set<std::string> listed;
+  for (const json& entry : differs) {
+    const std::string id = entry["id"];
+    listed.insert(id);
+    ASSERT_EQ(entry["verdicts"].size(), reports().size());
+    if (entry["difference"] == "answers") {
+      ++answers;
+      EXPECT_EQ(id, sample_->differing_claim);
+      EXPECT_EQ(entry["verdicts"], json::array({"confirmed", "deviates",
+                                                "confirmed", "unverified"}));
+    } else {
+      EXPECT_EQ(entry["difference"], "coverage") << id;
+    }
+  }
+  EXPECT_EQ(answers, 1);
+  // Exactly the claims whose verdicts are not all the same.
+  for (size_t i = 0; i < reports()[0].claims.size(); ++i) {
+    bool same = true;
+    for (const Report& report : reports()) {
+      same = same && report.claims[i].verdict == reports()[0].claims[i].verdict;
+    }
+    EXPECT_EQ(listed.contains(reports()[0].claims[i].claim.id), !same)
+        << reports()[0].claims[i].claim.id;
+  }
 }
 
 }  // namespace

@@ -9,13 +9,22 @@
 // file agrees with verify's exit status); a test that failed both times has
 // its <failure> and a <rerunFailure>. The property "rerun" says the rerun's
 // outcome either way.
+//
+// Several kernels (verify --kernel K ...): one <testsuite> per kernel, named
+// by its label, each test's name prefixed "[label] " and its binary a
+// property; a guest adds a test case "the guest kernel ran the suite to its
+// end" (an <error> when it panicked, oopsed, hung or said nothing), and
+// every requirement a kernel lacks is a skipped test case.
 #include <algorithm>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "fmt/format.h"
 #include "pugixml.hpp"
 #include "tools/report/claim_evidence.h"
+#include "tools/report/kernel_columns.h"
 #include "tools/report/report_writers.h"
 #include "tools/report/text_escape.h"
 
@@ -64,15 +73,27 @@ void AddFailure(pugi::xml_node testcase, const char* element,
 struct SuiteCounts {
   int tests = 0;
   int failures = 0;
+  int errors = 0;
   int skipped = 0;
   double seconds = 0;
+
+  void Add(const SuiteCounts& other) {
+    tests += other.tests;
+    failures += other.failures;
+    errors += other.errors;
+    skipped += other.skipped;
+    seconds += other.seconds;
+  }
 };
 
+// `prefix`: "[label] " before the test's name when several kernels share
+// the file, so no reader merges one kernel's test with another's; their
+// suite is the kernel's, so each test then names its binary too.
 void AddTestcase(pugi::xml_node suite, const TestResult& test,
-                 SuiteCounts& counts) {
+                 SuiteCounts& counts, const std::string& prefix = "") {
   pugi::xml_node testcase = suite.append_child("testcase");
   testcase.append_attribute("classname") = CleanText(test.suite).c_str();
-  testcase.append_attribute("name") = CleanText(test.name).c_str();
+  testcase.append_attribute("name") = CleanText(prefix + test.name).c_str();
   const double seconds =
       test.first.seconds + (test.rerun ? test.rerun->seconds : 0);
   testcase.append_attribute("time") = FormatSeconds(seconds).c_str();
@@ -83,6 +104,7 @@ void AddTestcase(pugi::xml_node suite, const TestResult& test,
   }
 
   pugi::xml_node properties = testcase.append_child("properties");
+  if (!prefix.empty()) AddProperty(properties, "binary", test.binary);
   if (!test.claims.empty())
     AddProperty(properties, "claims", Joined(test.claims, " "));
   for (const auto& [name, value] : test.measured) {
@@ -139,9 +161,103 @@ void AddTestcase(pugi::xml_node suite, const TestResult& test,
 void SetCounts(pugi::xml_node node, const SuiteCounts& counts) {
   node.append_attribute("tests") = counts.tests;
   node.append_attribute("failures") = counts.failures;
-  node.append_attribute("errors") = 0;
+  node.append_attribute("errors") = counts.errors;
   node.append_attribute("skipped") = counts.skipped;
   node.append_attribute("time") = FormatSeconds(counts.seconds).c_str();
+}
+
+// The kernel's facts as a suite's properties; nothing for the host, whose
+// suites carried only the uname facts before there were guests.
+void AddKernelProperties(pugi::xml_node properties, const KernelInfo& kernel,
+                         const std::string& label, bool always) {
+  if (!kernel.guest && !always) return;
+  AddProperty(properties, "kernel_label", label);
+  AddProperty(properties, "guest", kernel.guest ? "yes" : "no");
+  if (!kernel.guest) return;
+  AddProperty(properties, "kernel_package", kernel.package);
+  AddProperty(properties, "kernel_image", kernel.image_path);
+  AddProperty(properties, "accelerator", kernel.accelerator);
+  if (!kernel.accelerator_note.empty()) {
+    AddProperty(properties, "accelerator_note", kernel.accelerator_note);
+  }
+  AddProperty(properties, "time_scale", std::to_string(kernel.time_scale));
+  AddProperty(properties, "boot_seconds", FormatSeconds(kernel.boot_seconds));
+  AddProperty(properties, "config_source", kernel.config_source);
+  if (!kernel.failure.empty()) {
+    AddProperty(properties, "guest_failure", kernel.failure);
+  }
+}
+
+// What the kernel itself did, as test cases a CI reader shows with the
+// rest: for a guest, whether it ran the suite to its end (an <error> with
+// the runner's message, which quotes the kernel's log, when it panicked,
+// oopsed, hung or said nothing); a <skipped> per requirement it lacks.
+bool HasKernelCases(const KernelInfo& kernel) {
+  return kernel.guest || !kernel.missing_requirements.empty();
+}
+
+void AddKernelCases(pugi::xml_node suite, const Report& report,
+                    const std::string& prefix, SuiteCounts& counts) {
+  const KernelInfo& kernel = report.run.kernel;
+  if (kernel.guest) {
+    pugi::xml_node testcase = suite.append_child("testcase");
+    testcase.append_attribute("classname") = "ipcproof.kernel";
+    testcase.append_attribute("name") =
+        CleanText(prefix + "the guest kernel ran the suite to its end").c_str();
+    // Its time is the boot's: the tests' own times are in their cases.
+    testcase.append_attribute("time") =
+        FormatSeconds(kernel.boot_seconds).c_str();
+    ++counts.tests;
+    counts.seconds += kernel.boot_seconds;
+    if (!kernel.failure.empty()) {
+      ++counts.errors;
+      pugi::xml_node error = testcase.append_child("error");
+      const std::string& message = kernel.failure_message;
+      error.append_attribute("message") =
+          OneLine(kernel.failure + ": " +
+                  TrimMessage(message.substr(0, message.find('\n')), 1, 200))
+              .c_str();
+      error.append_attribute("type") = CleanText(kernel.failure).c_str();
+      if (!message.empty()) {
+        error.append_child(pugi::node_pcdata)
+            .set_value(CleanText(message).c_str());
+      }
+    }
+  }
+  for (const std::string& missing : kernel.missing_requirements) {
+    pugi::xml_node testcase = suite.append_child("testcase");
+    testcase.append_attribute("classname") = "ipcproof.requirements";
+    testcase.append_attribute("name") = OneLine(prefix + missing).c_str();
+    testcase.append_attribute("time") = "0.000";
+    // Like a test's skip: the reason is also the "unverified" property that
+    // CI's counter asks of every skip.
+    pugi::xml_node properties = testcase.append_child("properties");
+    AddProperty(properties, "unverified",
+                missing + ": the folder's claims are unverified");
+    testcase.append_child("skipped").append_attribute("message") =
+        OneLine(missing + ": the folder's claims are unverified").c_str();
+    ++counts.tests;
+    ++counts.skipped;
+  }
+}
+
+std::string Saved(const pugi::xml_document& document) {
+  std::ostringstream xml;
+  document.save(xml, "  ", pugi::format_default, pugi::encoding_utf8);
+  return xml.str();
+}
+
+pugi::xml_node AddRoot(pugi::xml_document& document) {
+  pugi::xml_node declaration = document.append_child(pugi::node_declaration);
+  declaration.append_attribute("version") = "1.0";
+  declaration.append_attribute("encoding") = "UTF-8";
+  pugi::xml_node root = document.append_child("testsuites");
+  root.append_attribute("name") = "ipcproof";
+  return root;
+}
+
+std::string Label(const Report& report) {
+  return report.run.kernel.label.empty() ? "host" : report.run.kernel.label;
 }
 
 }  // namespace
@@ -157,11 +273,7 @@ std::string WriteJunit(const Report& report) {
   }
 
   pugi::xml_document document;
-  pugi::xml_node declaration = document.append_child(pugi::node_declaration);
-  declaration.append_attribute("version") = "1.0";
-  declaration.append_attribute("encoding") = "UTF-8";
-  pugi::xml_node root = document.append_child("testsuites");
-  root.append_attribute("name") = "ipcproof";
+  pugi::xml_node root = AddRoot(document);
   SuiteCounts total;
   std::vector<std::pair<pugi::xml_node, SuiteCounts>> suites;
   for (const std::string& binary : binaries) {
@@ -175,13 +287,23 @@ std::string WriteJunit(const Report& report) {
     AddProperty(properties, "kernel_version", report.run.kernel_version);
     AddProperty(properties, "machine", report.run.machine);
     AddProperty(properties, "verify_version", report.run.verify_version);
+    AddKernelProperties(properties, report.run.kernel, Label(report), false);
     for (const TestResult& test : report.tests) {
       if (test.binary == binary) AddTestcase(suite, test, counts);
     }
-    total.tests += counts.tests;
-    total.failures += counts.failures;
-    total.skipped += counts.skipped;
-    total.seconds += counts.seconds;
+    total.Add(counts);
+    suites.emplace_back(suite, counts);
+  }
+  if (HasKernelCases(report.run.kernel)) {
+    pugi::xml_node suite = root.append_child("testsuite");
+    suite.append_attribute("name") =
+        CleanText("kernel " + Label(report)).c_str();
+    pugi::xml_node properties = suite.append_child("properties");
+    AddProperty(properties, "kernel_release", report.run.kernel_release);
+    AddKernelProperties(properties, report.run.kernel, Label(report), true);
+    SuiteCounts counts;
+    AddKernelCases(suite, report, "", counts);
+    total.Add(counts);
     suites.emplace_back(suite, counts);
   }
   for (auto& [suite, counts] : suites) {
@@ -193,10 +315,58 @@ std::string WriteJunit(const Report& report) {
   SetCounts(root, total);
   root.append_attribute("timestamp") =
       CleanText(report.run.started_utc).c_str();
+  return Saved(document);
+}
 
-  std::ostringstream xml;
-  document.save(xml, "  ", pugi::format_default, pugi::encoding_utf8);
-  return xml.str();
+std::string WriteJunit(const std::vector<Report>& reports) {
+  if (reports.empty()) throw std::invalid_argument("no report to write");
+  if (reports.size() == 1) return WriteJunit(reports.front());
+  const std::vector<std::string> labels = KernelLabels(reports);
+  pugi::xml_document document;
+  pugi::xml_node root = AddRoot(document);
+  SuiteCounts total;
+  std::vector<std::pair<pugi::xml_node, SuiteCounts>> suites;
+  for (size_t k = 0; k < reports.size(); ++k) {
+    const Report& report = reports[k];
+    const std::string prefix = "[" + labels[k] + "] ";
+    pugi::xml_node suite = root.append_child("testsuite");
+    suite.append_attribute("name") = CleanText(labels[k]).c_str();
+    pugi::xml_node properties = suite.append_child("properties");
+    AddProperty(properties, "kernel_release", report.run.kernel_release);
+    AddProperty(properties, "kernel_version", report.run.kernel_version);
+    AddProperty(properties, "machine", report.run.machine);
+    AddProperty(properties, "verify_version", report.run.verify_version);
+    AddKernelProperties(properties, report.run.kernel, labels[k], true);
+    SuiteCounts counts;
+    // Binaries in run order, as in the single form.
+    std::vector<std::string> binaries = report.run.binaries;
+    for (const TestResult& test : report.tests) {
+      if (std::find(binaries.begin(), binaries.end(), test.binary) ==
+          binaries.end()) {
+        binaries.push_back(test.binary);
+      }
+    }
+    for (const std::string& binary : binaries) {
+      for (const TestResult& test : report.tests) {
+        if (test.binary == binary) AddTestcase(suite, test, counts, prefix);
+      }
+    }
+    AddKernelCases(suite, report, prefix, counts);
+    total.Add(counts);
+    suites.emplace_back(suite, counts);
+  }
+  for (size_t k = 0; k < suites.size(); ++k) {
+    auto& [suite, counts] = suites[k];
+    SetCounts(suite, counts);
+    suite.append_attribute("timestamp") =
+        CleanText(reports[k].run.started_utc).c_str();
+    suite.append_attribute("hostname") =
+        CleanText(reports[k].run.hostname).c_str();
+  }
+  SetCounts(root, total);
+  root.append_attribute("timestamp") =
+      CleanText(reports.front().run.started_utc).c_str();
+  return Saved(document);
 }
 
 }  // namespace ipcproof::verify

@@ -1,6 +1,8 @@
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -127,6 +129,146 @@ TEST_F(JunitWriterTest, TestcasesCarryOutcomesAndProperties) {
   }
   EXPECT_GT(flaky, 0);
   EXPECT_GT(failed_twice, 0);
+}
+
+}  // namespace
+}  // namespace ipcproof::verify
+
+// --- Several kernels.
+
+namespace ipcproof::verify {
+namespace {
+
+TEST(JunitOneKernelTest, OneReportIsTheSingleReportByteForByte) {
+  const testing::KernelsSample sample = testing::SampleKernels();
+  for (const Report& report : sample.reports) {
+    EXPECT_EQ(WriteJunit(std::vector<Report>{report}), WriteJunit(report));
+  }
+  EXPECT_THROW(WriteJunit(std::vector<Report>{}), std::invalid_argument);
+}
+
+TEST(JunitOneKernelTest, AGuestThatFailedIsAnErrorCase) {
+  const testing::KernelsSample sample = testing::SampleKernels();
+  pugi::xml_document document;
+  ASSERT_TRUE(document.load_string(WriteJunit(sample.reports[3]).c_str()));
+  const pugi::xml_node root = document.document_element();
+  EXPECT_EQ(root.attribute("errors").as_int(), 1);
+  const pugi::xml_node suite =
+      root.find_child_by_attribute("testsuite", "name", "kernel bzImage");
+  ASSERT_TRUE(suite);
+  const pugi::xml_node error = suite.child("testcase").child("error");
+  ASSERT_TRUE(error);
+  EXPECT_STREQ(error.attribute("type").value(), "panic");
+  EXPECT_EQ(std::string(error.text().get()),
+            CleanText(testing::kGuestFailureMessage));
+  // The host's file has no such suite.
+  ASSERT_TRUE(document.load_string(WriteJunit(sample.reports[0]).c_str()));
+  for (pugi::xml_node node : document.document_element().children()) {
+    EXPECT_FALSE(
+        std::string(node.attribute("name").value()).starts_with("kernel "));
+  }
+}
+
+class JunitKernelsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sample_ = testing::SampleKernels();
+    const std::string xml = WriteJunit(sample_.reports);
+    const pugi::xml_parse_result result = document_.load_string(xml.c_str());
+    ASSERT_TRUE(result) << result.description();
+    root_ = document_.document_element();
+  }
+  testing::KernelsSample sample_;
+  pugi::xml_document document_;
+  pugi::xml_node root_;
+};
+
+TEST_F(JunitKernelsTest, OneSuitePerKernelAndEveryTestNamesItsKernel) {
+  const std::vector<std::string> labels = {"host", "linux-6.1", "linux-6.12",
+                                           "bzImage"};
+  std::vector<std::string> suites;
+  int total = 0;
+  for (pugi::xml_node suite : root_.children("testsuite")) {
+    const std::string label = suite.attribute("name").value();
+    suites.push_back(label);
+    const Report& report = sample_.reports[suites.size() - 1];
+    std::map<std::string, std::string> properties;
+    for (pugi::xml_node property :
+         suite.child("properties").children("property")) {
+      properties[property.attribute("name").value()] =
+          property.attribute("value").value();
+    }
+    EXPECT_EQ(properties["kernel_label"], label);
+    EXPECT_EQ(properties["kernel_release"], report.run.kernel_release);
+    int tests = 0, prefixed = 0;
+    for (pugi::xml_node testcase : suite.children("testcase")) {
+      ++tests;
+      const std::string name = testcase.attribute("name").value();
+      prefixed += name.starts_with("[" + label + "] ");
+    }
+    EXPECT_EQ(prefixed, tests) << label;
+    EXPECT_EQ(suite.attribute("tests").as_int(), tests);
+    // The tests of the run, plus the guest's own case and one per missing
+    // requirement.
+    EXPECT_EQ(tests, static_cast<int>(report.tests.size()) +
+                         (report.run.kernel.guest ? 1 : 0) +
+                         static_cast<int>(
+                             report.run.kernel.missing_requirements.size()))
+        << label;
+    total += tests;
+  }
+  EXPECT_EQ(suites, labels);
+  EXPECT_EQ(root_.attribute("tests").as_int(), total);
+  EXPECT_EQ(root_.attribute("errors").as_int(), 1);
+}
+
+TEST_F(JunitKernelsTest, TestsKeepTheirBinaryAndTheDifferingOneFailsThere) {
+  const pugi::xml_node suite =
+      root_.find_child_by_attribute("testsuite", "name", "linux-6.1");
+  ASSERT_TRUE(suite);
+  int failed_with_guest_message = 0;
+  for (pugi::xml_node testcase : suite.children("testcase")) {
+    if (std::string_view(testcase.attribute("classname").value())
+            .starts_with("ipcproof.")) {
+      continue;
+    }
+    EXPECT_TRUE(testcase.child("properties")
+                    .find_child_by_attribute("property", "name", "binary"))
+        << testcase.attribute("name").value();
+    const pugi::xml_node failure = testcase.child("failure");
+    if (failure && std::string(failure.text().get()) ==
+                       CleanText(testing::kGuestAssertion)) {
+      ++failed_with_guest_message;
+    }
+  }
+  EXPECT_EQ(failed_with_guest_message, 1);
+}
+
+TEST_F(JunitKernelsTest, PanicIsAnErrorAndAMissingRequirementASkip) {
+  const pugi::xml_node student =
+      root_.find_child_by_attribute("testsuite", "name", "bzImage");
+  const pugi::xml_node guest = student.find_child_by_attribute(
+      "testcase", "name",
+      "[bzImage] the guest kernel ran the suite to its end");
+  ASSERT_TRUE(guest);
+  EXPECT_EQ(std::string(guest.child("error").text().get()),
+            CleanText(testing::kGuestFailureMessage));
+  EXPECT_EQ(student.attribute("errors").as_int(), 1);
+  const pugi::xml_node clean =
+      root_.find_child_by_attribute("testsuite", "name", "linux-6.1")
+          .find_child_by_attribute(
+              "testcase", "name",
+              "[linux-6.1] the guest kernel ran the suite to its end");
+  ASSERT_TRUE(clean);
+  EXPECT_FALSE(clean.first_child()) << "passed: no error, no skip";
+  const pugi::xml_node missing =
+      root_.find_child_by_attribute("testsuite", "name", "linux-6.12")
+          .find_child_by_attribute("testcase", "classname",
+                                   "ipcproof.requirements");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(std::string(missing.attribute("name").value()),
+            "[linux-6.12] " + OneLine(testing::kMissingRequirement));
+  EXPECT_TRUE(missing.child("skipped"));
 }
 
 }  // namespace

@@ -14,10 +14,13 @@
 //       failure that passed when rerun alone says nothing either way, and
 //       verify does not fail the run on it; SKIP is KTAP's "no result")
 //   unverified, not checkable, untested   ok N id # SKIP <verdict>: <why>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "fmt/format.h"
 #include "tools/report/claim_evidence.h"
+#include "tools/report/kernel_columns.h"
 #include "tools/report/report_writers.h"
 #include "tools/report/text_escape.h"
 
@@ -53,16 +56,26 @@ void AddDiagnosticLines(std::string_view text, std::string& ktap) {
   while (start < clean.size()) {
     size_t end = clean.find('\n', start);
     if (end == std::string::npos) end = clean.size();
-    ktap += "# " + clean.substr(start, end - start) + "\n";
+    const std::string line = clean.substr(start, end - start);
+    // kunit's parser takes any "# Subtest: x" line for a subtest's header,
+    // whatever came before it: a message line must not look like one.
+    ktap += (line.starts_with("Subtest:") ? "#  " : "# ") + line + "\n";
     start = end + 1;
   }
 }
 
-}  // namespace
+struct KtapTotals {
+  int pass = 0, fail = 0, xfail = 0, skip = 0;
+};
 
-std::string WriteKtap(const Report& report) {
-  std::string ktap = "KTAP version 1\n";
-  ktap += fmt::format("1..{}\n", report.claims.size());
+// Everything after the "KTAP version 1" line of one kernel's run: the plan,
+// the diagnostics, a result per claim, and for a guest that failed one more
+// result, "not ok", so no parser reads a panicked kernel as a pass.
+std::string KtapBody(const Report& report, KtapTotals& totals) {
+  const KernelInfo& kernel = report.run.kernel;
+  const bool failed = !kernel.failure.empty();
+  std::string ktap =
+      fmt::format("1..{}\n", report.claims.size() + (failed ? 1 : 0));
   ktap += "# ipcproof: " + Diagnostic(report.note_title) +
           ", claim by claim, on Linux " +
           Diagnostic(report.run.kernel_release) + " (" +
@@ -78,8 +91,23 @@ std::string WriteKtap(const Report& report) {
   for (const std::string& warning : report.health.warnings) {
     ktap += "# kernel log: " + Diagnostic(warning) + "\n";
   }
+  if (kernel.guest) {
+    ktap += "# guest " + Diagnostic(kernel.label) + ": " +
+            Diagnostic(kernel.package.empty() ? kernel.image_path
+                                              : kernel.package) +
+            ", accelerator " + Diagnostic(AcceleratorWords(kernel)) +
+            fmt::format(", time scale {}, booted in {:.1f} s",
+                        kernel.time_scale, kernel.boot_seconds) +
+            "\n";
+  }
+  for (const std::string& missing : kernel.missing_requirements) {
+    ktap += "# missing requirement: " + Diagnostic(missing) + "\n";
+  }
 
-  int pass = 0, fail = 0, xfail = 0, skip = 0;
+  int& pass = totals.pass;
+  int& fail = totals.fail;
+  int& xfail = totals.xfail;
+  int& skip = totals.skip;
   int number = 0;
   for (const ClaimReport& claim : report.claims) {
     ++number;
@@ -122,10 +150,81 @@ std::string WriteKtap(const Report& report) {
         break;
     }
   }
+  if (failed) {
+    ++fail;
+    AddDiagnosticLines(GuestFailureSentence(kernel.label, kernel), ktap);
+    AddDiagnosticLines(kernel.failure_message, ktap);
+    ktap += fmt::format("not ok {} guest_ran_the_suite_to_its_end # guest {}\n",
+                        number + 1, Diagnostic(kernel.failure));
+  }
   // kselftest's closing line, which LKFT's and KernelCI's parsers read.
   ktap += fmt::format(
       "# Totals: pass:{} fail:{} xfail:{} xpass:0 skip:{} error:0\n", pass,
       fail, xfail, skip);
+  return ktap;
+}
+
+std::string Indented(std::string_view text) {
+  std::string indented;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    indented += "    ";
+    indented += text.substr(start, end - start);
+    indented += "\n";
+    start = end + 1;
+  }
+  return indented;
+}
+
+}  // namespace
+
+std::string WriteKtap(const Report& report) {
+  KtapTotals totals;
+  return "KTAP version 1\n" + KtapBody(report, totals);
+}
+
+// Several kernels: one subtest per kernel (ktap.rst's nesting: the
+// subtest's lines indented by four spaces, its "# Subtest:" name and its
+// own plan, then its result line at the top level), the kernel's result
+// "not ok" when a claim deviates there or the guest failed.
+std::string WriteKtap(const std::vector<Report>& reports) {
+  if (reports.empty()) throw std::invalid_argument("no report to write");
+  if (reports.size() == 1) return WriteKtap(reports.front());
+  const std::vector<std::string> labels = KernelLabels(reports);
+  std::string ktap = "KTAP version 1\n";
+  ktap += fmt::format("1..{}\n", reports.size());
+  std::string names;
+  for (const std::string& label : labels) {
+    names += (names.empty() ? "" : ", ") + Diagnostic(label);
+  }
+  ktap += "# ipcproof: " + Diagnostic(reports.front().note_title) +
+          ", claim by claim, on " + std::to_string(reports.size()) +
+          " kernels: " + names + "\n";
+  int pass = 0, fail = 0;
+  for (size_t k = 0; k < reports.size(); ++k) {
+    const Report& report = reports[k];
+    const std::string name = Description(labels[k]);
+    KtapTotals totals;
+    ktap += Indented("KTAP version 1\n# Subtest: " + name + "\n" +
+                     KtapBody(report, totals));
+    const KernelInfo& kernel = report.run.kernel;
+    if (!kernel.failure.empty()) {
+      ++fail;
+      ktap += fmt::format("not ok {} {} # guest failed: {}\n", k + 1, name,
+                          Diagnostic(kernel.failure));
+    } else if (report.AnyDeviation()) {
+      ++fail;
+      ktap += fmt::format("not ok {} {} # {} claim(s) deviate\n", k + 1, name,
+                          report.Count(Verdict::kDeviates));
+    } else {
+      ++pass;
+      ktap += fmt::format("ok {} {}\n", k + 1, name);
+    }
+  }
+  ktap += fmt::format(
+      "# Totals: pass:{} fail:{} xfail:0 xpass:0 skip:0 error:0\n", pass, fail);
   return ktap;
 }
 

@@ -1,5 +1,7 @@
 #include <regex>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -108,6 +110,136 @@ TEST(KtapWriterTest, NamesLoseHashesAndSpaces) {
               "with a hash and a newline");
   }
   EXPECT_EQ(results, 1);
+}
+
+}  // namespace
+}  // namespace ipcproof::verify
+
+// --- Several kernels.
+
+namespace ipcproof::verify {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::StartsWith;
+
+TEST(KtapOneKernelTest, OneReportIsTheSingleReportByteForByte) {
+  const testing::KernelsSample sample = testing::SampleKernels();
+  for (const Report& report : sample.reports) {
+    EXPECT_EQ(WriteKtap(std::vector<Report>{report}), WriteKtap(report));
+  }
+  EXPECT_THROW(WriteKtap(std::vector<Report>{}), std::invalid_argument);
+}
+
+TEST(KtapOneKernelTest, AGuestThatFailedEndsWithANotOkResult) {
+  const testing::KernelsSample sample = testing::SampleKernels();
+  const Report& student = sample.reports[3];
+  const std::vector<std::string> lines =
+      testing::SplitLines(WriteKtap(student));
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[1], "1.." + std::to_string(student.claims.size() + 1));
+  std::vector<std::string> results;
+  for (const std::string& line : lines) {
+    if (line.starts_with("ok ") || line.starts_with("not ok ")) {
+      results.push_back(line);
+    }
+  }
+  ASSERT_EQ(results.size(), student.claims.size() + 1);
+  EXPECT_EQ(results.back(),
+            "not ok " + std::to_string(student.claims.size() + 1) +
+                " guest_ran_the_suite_to_its_end # guest panic");
+  // The log came just before it, as diagnostics.
+  EXPECT_NE(WriteKtap(student).find("# [   12.305] Kernel panic - not syncing"),
+            std::string::npos);
+  // A host run has no such line.
+  EXPECT_EQ(WriteKtap(sample.reports[0]).find("guest_ran"), std::string::npos);
+}
+
+TEST(KtapOneKernelTest, AMessageLineNeverLooksLikeASubtestHeader) {
+  Report report;
+  ClaimReport claim;
+  claim.claim.id = "pipe.x";
+  claim.verdict = Verdict::kDeviates;
+  claim.tests = {0};
+  report.claims.push_back(claim);
+  TestResult test;
+  test.full_name = "T.x";
+  test.first = Attempt{TestStatus::kFailed,
+                       FailureKind::kAssertion,
+                       {"line one\nSubtest: forged\n1..9"},
+                       0};
+  report.tests.push_back(test);
+  for (const std::string& line : testing::SplitLines(WriteKtap(report))) {
+    // kunit_parser.py's TEST_HEADER and TEST_PLAN.
+    EXPECT_FALSE(std::regex_match(line, std::regex(R"(^\s*# Subtest: .*$)")))
+        << line;
+    EXPECT_FALSE(std::regex_search(line, std::regex(R"(^\s*1\.\.[0-9]+)")) &&
+                 line != "1..1")
+        << line;
+  }
+}
+
+TEST(KtapKernelsTest, OneSubtestPerKernelIndentedWithItsOwnPlan) {
+  const testing::KernelsSample sample = testing::SampleKernels();
+  const std::vector<std::string> lines =
+      testing::SplitLines(WriteKtap(sample.reports));
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "KTAP version 1");
+  EXPECT_EQ(lines[1], "1..4");
+  std::vector<std::string> top_results;
+  std::vector<std::string> subtests;
+  size_t kernel = 0;
+  size_t expected_number = 0;
+  for (size_t i = 2; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    if (!line.starts_with("    ")) {
+      // A top-level line: a diagnostic or a kernel's result.
+      if (line.starts_with("# ")) continue;
+      top_results.push_back(line);
+      ASSERT_LT(kernel, sample.reports.size());
+      EXPECT_EQ(expected_number,
+                sample.reports[kernel].claims.size() + (kernel == 3 ? 1 : 0))
+          << "each subtest's results are its plan";
+      ++kernel;
+      expected_number = 0;
+      continue;
+    }
+    const std::string inner = line.substr(4);
+    if (inner.starts_with("# Subtest: ")) subtests.push_back(inner.substr(11));
+    std::smatch result;
+    if (std::regex_search(inner, result,
+                          std::regex(R"(^(?:ok|not ok) (\d+) )"))) {
+      ++expected_number;
+      EXPECT_EQ(std::stoul(result[1]), expected_number) << inner;
+    }
+  }
+  EXPECT_THAT(subtests,
+              ElementsAre("host", "linux-6.1", "linux-6.12", "bzImage"));
+  EXPECT_THAT(top_results,
+              ElementsAre("not ok 1 host # 3 claim(s) deviate",
+                          "not ok 2 linux-6.1 # 4 claim(s) deviate",
+                          "not ok 3 linux-6.12 # 3 claim(s) deviate",
+                          "not ok 4 bzImage # guest failed: panic"));
+  EXPECT_THAT(lines.back(), StartsWith("# Totals: pass:0 fail:4"));
+}
+
+TEST(KtapKernelsTest, ACleanKernelIsOk) {
+  Report clean;
+  ClaimReport claim;
+  claim.claim.id = "pipe.x";
+  claim.verdict = Verdict::kConfirmed;
+  clean.claims.push_back(claim);
+  Report guest = clean;
+  guest.run.kernel.label = "linux-6.1";
+  guest.run.kernel.guest = true;
+  const std::vector<std::string> lines =
+      testing::SplitLines(WriteKtap(std::vector<Report>{clean, guest}));
+  std::vector<std::string> top;
+  for (const std::string& line : lines) {
+    if (!line.starts_with(" ") && !line.starts_with("#")) top.push_back(line);
+  }
+  EXPECT_THAT(top, ElementsAre("KTAP version 1", "1..2", "ok 1 host",
+                               "ok 2 linux-6.1"));
 }
 
 }  // namespace

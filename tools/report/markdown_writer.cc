@@ -2,11 +2,14 @@
 // reader finds their sentence and its answer at once; each id links to the
 // claim's section with the evidence.
 #include <algorithm>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "fmt/format.h"
 #include "tools/report/claim_evidence.h"
 #include "tools/report/claim_figures.h"
+#include "tools/report/kernel_columns.h"
 #include "tools/report/report_writers.h"
 #include "tools/report/text_escape.h"
 
@@ -64,6 +67,10 @@ void WriteRun(const Report& report, std::string& md) {
                     MarkdownEscape(run.machine));
   md += fmt::format("| kernel version | {} |\n",
                     MarkdownEscape(run.kernel_version));
+  // A guest's report says how it was booted; the host's has no such rows.
+  for (const KernelFact& fact : GuestFacts(report)) {
+    md += fmt::format("| {} | {} |\n", fact.name, MarkdownEscape(fact.value));
+  }
   md += fmt::format("| host | {} |\n", MarkdownEscape(run.hostname));
   md += fmt::format("| date | {} |\n", MarkdownEscape(run.started_utc));
   md += fmt::format("| wall time | {:.1f} s |\n", run.wall_seconds);
@@ -77,8 +84,8 @@ void WriteRun(const Report& report, std::string& md) {
   md += fmt::format("| verify | {} |\n\n", MarkdownEscape(run.verify_version));
 }
 
-void WriteHealth(const KernelHealth& health, std::string& md) {
-  md += "## Kernel health\n\n";
+// The health bullets (and the warnings' code block), after a heading.
+void WriteHealthBody(const KernelHealth& health, std::string& md) {
   md += fmt::format(
       "- Taint (`/proc/sys/kernel/tainted`): {} before, {} after{}.\n",
       CodeSpan(health.tainted_before), CodeSpan(health.tainted_after),
@@ -98,6 +105,29 @@ void WriteHealth(const KernelHealth& health, std::string& md) {
     for (const std::string& line : health.warnings) lines += line + "\n";
     md += MarkdownCodeBlock(TrimMessage(lines, 100, 10000)) + "\n";
   }
+}
+
+void WriteHealth(const KernelHealth& health, std::string& md) {
+  md += "## Kernel health\n\n";
+  WriteHealthBody(health, md);
+}
+
+// A guest that failed, loudly, with the runner's message (which quotes the
+// kernel's log) whole in a code block.
+void WriteGuestFailureBody(const std::string& label, const KernelInfo& kernel,
+                           std::string& md) {
+  md += "**" + MarkdownEscape(GuestFailureSentence(label, kernel)) + "**\n\n";
+  if (!kernel.failure_message.empty()) {
+    md += MarkdownCodeBlock(TrimMessage(kernel.failure_message, 100, 10000)) +
+          "\n";
+  }
+}
+
+void WriteMissingRequirementsBody(const KernelInfo& kernel, std::string& md) {
+  for (const std::string& missing : kernel.missing_requirements) {
+    md += "- " + MarkdownEscape(missing) + "\n";
+  }
+  md += "\n";
 }
 
 void WriteSummary(const Report& report, std::string& md) {
@@ -184,12 +214,9 @@ void WriteMeasuredFigures(const Report& report, const ClaimReport& claim,
   }
 }
 
-void WriteClaim(const Report& report, const ClaimReport& claim,
-                std::string& md) {
-  const claims::Claim& c = claim.claim;
-  md += fmt::format("<a id=\"{}\"></a>\n\n### {} — {}\n\n",
-                    HtmlEscape(ClaimAnchor(c.id)), CodeSpan(c.id),
-                    VerdictName(claim.verdict));
+// What the registry says of a claim: the note's words (or that it is
+// beyond the note), its meaning and the documented semantics.
+void WriteClaimHeader(const claims::Claim& c, std::string& md) {
   if (c.beyond_note) {
     md += "*Beyond the note: documented semantics ipcproof also pins.*\n\n";
   } else {
@@ -202,6 +229,13 @@ void WriteClaim(const Report& report, const ClaimReport& claim,
     md += " (" + MarkdownEscape(Joined(c.references, ", ")) + ")";
   }
   md += "\n\n";
+}
+
+// What one run found for a claim: the verdict and why, the rule with its
+// figures, the deciding tests with their messages, the figures measured.
+void WriteVerdictEvidence(const Report& report, const ClaimReport& claim,
+                          std::string& md) {
+  const claims::Claim& c = claim.claim;
   md += fmt::format("**Verdict: {}.** {}\n\n", VerdictName(claim.verdict),
                     MarkdownEscape(AsSentence(claim.explanation)));
   if (!claim.expected_deviation_reason.empty()) {
@@ -235,6 +269,16 @@ void WriteClaim(const Report& report, const ClaimReport& claim,
   WriteMeasuredFigures(report, claim, md);
 }
 
+void WriteClaim(const Report& report, const ClaimReport& claim,
+                std::string& md) {
+  const claims::Claim& c = claim.claim;
+  md += fmt::format("<a id=\"{}\"></a>\n\n### {} — {}\n\n",
+                    HtmlEscape(ClaimAnchor(c.id)), CodeSpan(c.id),
+                    VerdictName(claim.verdict));
+  WriteClaimHeader(c, md);
+  WriteVerdictEvidence(report, claim, md);
+}
+
 }  // namespace
 
 std::string WriteMarkdown(const Report& report) {
@@ -245,7 +289,18 @@ std::string WriteMarkdown(const Report& report) {
       "claim's verdict was earned by the tests of this run.\n\n",
       MarkdownEscape(report.note_title),
       MarkdownEscape(report.run.kernel_release));
+  if (!report.run.kernel.failure.empty()) {
+    md += "## The guest kernel failed\n\n";
+    WriteGuestFailureBody(report.run.kernel.label, report.run.kernel, md);
+  }
   WriteRun(report, md);
+  if (!report.run.kernel.missing_requirements.empty()) {
+    md +=
+        "## Missing requirements\n\nThis kernel lacks what some folders "
+        "need (conformance/*/requirements): their claims are unverified, "
+        "naming what is missing, not failed.\n\n";
+    WriteMissingRequirementsBody(report.run.kernel, md);
+  }
   WriteHealth(report.health, md);
   WriteSummary(report, md);
   std::vector<bool> written(report.claims.size(), false);
@@ -267,6 +322,367 @@ std::string WriteMarkdown(const Report& report) {
   for (size_t i = 0; i < report.claims.size(); ++i) {
     if (!written[i]) {
       const std::string area = report.claims[i].claim.area;
+      write_area(area, area);
+    }
+  }
+  return md;
+}
+
+// --- Several kernels (verify --kernel K ...): a column per kernel.
+
+namespace {
+
+std::string VerdictCell(const ClaimReport* claim, bool differs) {
+  if (claim == nullptr) return "—";
+  const std::string name(VerdictName(claim->verdict));
+  return differs ? "**" + name + "**" : name;
+}
+
+// "| a | b |" for the table header of a row of kernels, with `before` and
+// `after` columns around them.
+std::string KernelHeader(const std::vector<std::string>& before,
+                         const std::vector<std::string>& labels,
+                         const std::vector<std::string>& after,
+                         std::string_view kernel_rule = "---") {
+  std::string header = "|";
+  std::string rule = "|";
+  for (const std::string& name : before) {
+    header += " " + name + " |";
+    rule += "---|";
+  }
+  for (const std::string& label : labels) {
+    header += " " + MarkdownEscape(label) + " |";
+    rule += std::string(kernel_rule) + "|";
+  }
+  for (const std::string& name : after) {
+    header += " " + name + " |";
+    rule += "---|";
+  }
+  return header + "\n" + rule + "\n";
+}
+
+// The facts every kernel's run shares: taken from the first report.
+void WriteCommonRun(const Report& report, std::string& md) {
+  const RunInfo& run = report.run;
+  md += "| run | |\n|---|---|\n";
+  md += fmt::format("| host | {} |\n", MarkdownEscape(run.hostname));
+  md += fmt::format("| date | {} |\n", MarkdownEscape(run.started_utc));
+  md += fmt::format("| command | {} |\n", CodeSpan(run.command_line, true));
+  md += fmt::format("| selection | {} |\n",
+                    run.selection.empty()
+                        ? std::string("every claim")
+                        : MarkdownEscape(Joined(run.selection, ", ")));
+  md += fmt::format("| strict | {} |\n", run.strict ? "yes" : "no");
+  md += fmt::format("| verify | {} |\n\n", MarkdownEscape(run.verify_version));
+}
+
+void WriteKernels(const std::vector<Report>& reports,
+                  const std::vector<std::string>& labels, std::string& md) {
+  md += "## Kernels\n\n";
+  md += KernelHeader({""}, labels, {});
+  std::vector<std::vector<KernelFact>> facts;
+  for (const Report& report : reports) facts.push_back(KernelFacts(report));
+  for (size_t row = 0; row < facts.front().size(); ++row) {
+    md += "| " + facts.front()[row].name + " |";
+    for (const std::vector<KernelFact>& kernel : facts) {
+      const KernelFact& fact = kernel[row];
+      const std::string value = MarkdownEscape(fact.value);
+      md += " " + (fact.loud ? "**" + value + "**" : value) + " |";
+    }
+    md += "\n";
+  }
+  md += "\n";
+  bool any_failure = false;
+  for (const Report& report : reports) {
+    any_failure = any_failure || !report.run.kernel.failure.empty();
+  }
+  if (any_failure) {
+    md += "<a id=\"guest-failures\"></a>\n\n### Guest failures\n\n";
+    for (size_t k = 0; k < reports.size(); ++k) {
+      const KernelInfo& kernel = reports[k].run.kernel;
+      if (kernel.failure.empty()) continue;
+      md += "#### " + MarkdownEscape(labels[k]) + ": " +
+            MarkdownEscape(kernel.failure) + "\n\n";
+      WriteGuestFailureBody(labels[k], kernel, md);
+    }
+  }
+  bool any_missing = false;
+  for (const Report& report : reports) {
+    any_missing =
+        any_missing || !report.run.kernel.missing_requirements.empty();
+  }
+  if (any_missing) {
+    md +=
+        "### Missing requirements\n\nWhat some folders need "
+        "(conformance/*/requirements) and a kernel lacks: their claims are "
+        "unverified on that kernel, naming what is missing, not failed.\n\n";
+    for (size_t k = 0; k < reports.size(); ++k) {
+      const KernelInfo& kernel = reports[k].run.kernel;
+      if (kernel.missing_requirements.empty()) continue;
+      md += "#### " + MarkdownEscape(labels[k]) + "\n\n";
+      WriteMissingRequirementsBody(kernel, md);
+    }
+  }
+}
+
+void WriteSeveralSummary(const std::vector<Report>& reports,
+                         const std::vector<std::string>& labels,
+                         const std::vector<ClaimAcrossKernels>& rows,
+                         std::string& md) {
+  md += "## Summary\n\n";
+  // Counts are numbers: right-aligned, as in the single report.
+  md += KernelHeader({"verdict"}, labels, {}, "---:");
+  for (Verdict verdict : AllVerdicts()) {
+    md += fmt::format("| {} |", VerdictName(verdict));
+    for (const Report& report : reports) {
+      md += fmt::format(" {} |", report.Count(verdict));
+    }
+    md += "\n";
+  }
+  md += "| **total** |";
+  for (const Report& report : reports) {
+    md += fmt::format(" **{}** |", report.claims.size());
+  }
+  md += "\n\n";
+  md += KernelHeader({"claim", "area"}, labels, {"the note says"});
+  for (const ClaimAcrossKernels& row : rows) {
+    // Different answers are what a reader looks for: marked and bold. A
+    // claim decided on some kernels only is marked, quietly.
+    const bool answers = row.difference == Difference::kAnswers;
+    md += "| " + ClaimLink(row.id) +
+          (answers                                   ? " **differs**"
+           : row.difference == Difference::kCoverage ? " *some kernels only*"
+                                                     : "") +
+          " | " + MarkdownEscape(row.claim->claim.area) + " |";
+    for (const ClaimReport* claim : row.on) {
+      md += " " + VerdictCell(claim, answers) + " |";
+    }
+    md += " " + NoteWordsCell(*row.claim) + " |\n";
+  }
+  md += "\n";
+}
+
+std::string DiffersAnchor(const std::string& id) { return "differs-" + id; }
+
+// Why a kernel has no answer for a claim, for the coverage table.
+std::string NoAnswerWhy(const std::vector<std::string>& labels,
+                        const ClaimAcrossKernels& row) {
+  std::string why;
+  for (size_t k = 0; k < row.on.size(); ++k) {
+    const ClaimReport* claim = row.on[k];
+    std::string reason;
+    if (claim == nullptr) {
+      reason = "not in this kernel's run";
+    } else if (!IsAnswer(claim->verdict)) {
+      reason = NoVerdictReason(*claim);
+    } else {
+      continue;
+    }
+    if (!why.empty()) why += "; ";
+    why += labels[k] + ": " + reason;
+  }
+  return why;
+}
+
+void WriteDiffers(const std::vector<Report>& reports,
+                  const std::vector<std::string>& labels,
+                  const std::vector<ClaimAcrossKernels>& rows,
+                  std::string& md) {
+  int answers = 0, coverage = 0;
+  for (const ClaimAcrossKernels& row : rows) {
+    answers += row.difference == Difference::kAnswers;
+    coverage += row.difference == Difference::kCoverage;
+  }
+  md +=
+      "<a id=\"differs-between-kernels\"></a>\n\n## Differs between "
+      "kernels\n\n";
+  if (answers + coverage == 0) {
+    md += "Every claim has the same verdict on every kernel.\n\n";
+    return;
+  }
+  md += "### Different answers\n\n";
+  if (answers == 0) {
+    md +=
+        "No claim got different answers: where two kernels answered, they "
+        "agree.\n\n";
+  } else {
+    md += fmt::format(
+        "{} claim(s) got different answers on different kernels. Each is "
+        "shown with every kernel's verdict and evidence.\n\n",
+        answers);
+    md += KernelHeader({"claim", "area"}, labels, {});
+    for (const ClaimAcrossKernels& row : rows) {
+      if (row.difference != Difference::kAnswers) continue;
+      md += "| [" + CodeSpan(row.id, true) + "](#" + DiffersAnchor(row.id) +
+            ") | " + MarkdownEscape(row.claim->claim.area) + " |";
+      for (const ClaimReport* claim : row.on) {
+        md += " " + VerdictCell(claim, true) + " |";
+      }
+      md += "\n";
+    }
+    md += "\n";
+    for (const ClaimAcrossKernels& row : rows) {
+      if (row.difference != Difference::kAnswers) continue;
+      md += fmt::format("<a id=\"{}\"></a>\n\n#### {}\n\n",
+                        HtmlEscape(DiffersAnchor(row.id)), CodeSpan(row.id));
+      md += "**Meaning:** " + MarkdownEscape(row.claim->claim.meaning) +
+            " ([the claim's section](#" + ClaimAnchor(row.id) + "))\n\n";
+      md += "| kernel | verdict | why |\n|---|---|---|\n";
+      for (size_t k = 0; k < row.on.size(); ++k) {
+        const ClaimReport* claim = row.on[k];
+        md += "| " + MarkdownEscape(labels[k]) + " | " +
+              VerdictCell(claim, false) + " | " +
+              (claim == nullptr ? std::string("not in this kernel's run")
+                                : MarkdownEscape(claim->explanation)) +
+              " |\n";
+      }
+      md += "\n";
+      for (size_t k = 0; k < row.on.size(); ++k) {
+        if (row.on[k] == nullptr) continue;
+        md += "##### On " + MarkdownEscape(labels[k]) + ": " +
+              std::string(VerdictName(row.on[k]->verdict)) + "\n\n";
+        WriteVerdictEvidence(reports[k], *row.on[k], md);
+      }
+    }
+  }
+  md += "### Decided on some kernels only\n\n";
+  if (coverage == 0) {
+    md += "None: every claim answered on one kernel was answered on all.\n\n";
+    return;
+  }
+  md += fmt::format(
+      "{} claim(s) have the same answer wherever there is one, but some "
+      "kernels gave none (a missing requirement, a guest that failed, "
+      "skipped tests). Each claim's section has every kernel's "
+      "evidence.\n\n",
+      coverage);
+  md += KernelHeader({"claim", "area"}, labels, {"why not everywhere"});
+  for (const ClaimAcrossKernels& row : rows) {
+    if (row.difference != Difference::kCoverage) continue;
+    md += "| " + ClaimLink(row.id) + " | " +
+          MarkdownEscape(row.claim->claim.area) + " |";
+    for (const ClaimReport* claim : row.on) {
+      md += " " + VerdictCell(claim, false) + " |";
+    }
+    md += " " + MarkdownEscape(NoAnswerWhy(labels, row)) + " |\n";
+  }
+  md += "\n";
+}
+
+void WriteSeveralClaim(const std::vector<Report>& reports,
+                       const std::vector<std::string>& labels,
+                       const ClaimAcrossKernels& row, std::string& md) {
+  std::string verdicts;
+  bool same = !row.Differs();
+  if (same) {
+    verdicts =
+        std::string(VerdictName(row.claim->verdict)) + " on every kernel";
+  } else {
+    for (size_t k = 0; k < row.on.size(); ++k) {
+      if (!verdicts.empty()) verdicts += " · ";
+      verdicts +=
+          MarkdownEscape(labels[k]) + ": " +
+          (row.on[k] == nullptr ? std::string("—")
+                                : std::string(VerdictName(row.on[k]->verdict)));
+    }
+  }
+  md +=
+      fmt::format("<a id=\"{}\"></a>\n\n### {} — {}\n\n",
+                  HtmlEscape(ClaimAnchor(row.id)), CodeSpan(row.id), verdicts);
+  WriteClaimHeader(row.claim->claim, md);
+  if (row.difference == Difference::kAnswers) {
+    md +=
+        "**Differs between kernels:** the kernels answered differently ([all "
+        "answers side by side](#" +
+        DiffersAnchor(row.id) + ")).\n\n";
+  } else if (row.difference == Difference::kCoverage) {
+    md += "**Differs between kernels:** decided on some kernels only.\n\n";
+  }
+  for (size_t k = 0; k < row.on.size(); ++k) {
+    if (row.on[k] == nullptr) {
+      md += "#### On " + MarkdownEscape(labels[k]) +
+            ": not run\n\nThis kernel's run did not include the claim.\n\n";
+      continue;
+    }
+    md += "#### On " + MarkdownEscape(labels[k]) + ": " +
+          std::string(VerdictName(row.on[k]->verdict)) + "\n\n";
+    WriteVerdictEvidence(reports[k], *row.on[k], md);
+  }
+}
+
+}  // namespace
+
+std::string WriteMarkdown(const std::vector<Report>& reports) {
+  if (reports.empty()) throw std::invalid_argument("no report to write");
+  if (reports.size() == 1) return WriteMarkdown(reports.front());
+  const std::vector<std::string> labels = KernelLabels(reports);
+  const std::vector<ClaimAcrossKernels> rows = ClaimsAcrossKernels(reports);
+  const Report& first = reports.front();
+
+  std::string md =
+      "# ipcproof report: " + MarkdownEscape(first.note_title) + "\n\n";
+  std::string kernels;
+  for (size_t k = 0; k < reports.size(); ++k) {
+    if (!kernels.empty()) kernels += ", ";
+    kernels += KernelTitle(labels[k], reports[k]);
+  }
+  md += fmt::format(
+      "What the note \"{}\" says about Linux IPC, checked on {} kernels, a "
+      "column each: {}. Each kernel's verdicts were earned by the tests run "
+      "on that kernel.\n\n",
+      MarkdownEscape(first.note_title), reports.size(),
+      MarkdownEscape(kernels));
+  // A guest that failed is said before anything else: its verdicts stop
+  // where it failed.
+  for (size_t k = 0; k < reports.size(); ++k) {
+    const std::string sentence =
+        GuestFailureSentence(labels[k], reports[k].run.kernel);
+    if (sentence.empty()) continue;
+    md += "> **" + MarkdownEscape(sentence) +
+          "** Its log is under [Guest failures](#guest-failures).\n\n";
+  }
+  int answers = 0, coverage = 0;
+  for (const ClaimAcrossKernels& row : rows) {
+    answers += row.difference == Difference::kAnswers;
+    coverage += row.difference == Difference::kCoverage;
+  }
+  if (answers + coverage > 0) {
+    md += fmt::format(
+        "**{} claim(s) got different answers on different kernels, and {} "
+        "were decided on some kernels only:** see [Differs between "
+        "kernels](#differs-between-kernels).\n\n",
+        answers, coverage);
+  } else {
+    md += "Every claim has the same verdict on every kernel.\n\n";
+  }
+  WriteCommonRun(first, md);
+  WriteKernels(reports, labels, md);
+  md += "## Kernel health\n\n";
+  for (size_t k = 0; k < reports.size(); ++k) {
+    md += "### " + MarkdownEscape(labels[k]) + "\n\n";
+    WriteHealthBody(reports[k].health, md);
+  }
+  WriteSeveralSummary(reports, labels, rows, md);
+  WriteDiffers(reports, labels, rows, md);
+
+  std::vector<bool> written(rows.size(), false);
+  const auto write_area = [&](const std::string& id, const std::string& title) {
+    bool any = false;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (written[i] || rows[i].claim->claim.area != id) continue;
+      if (!any) {
+        md +=
+            fmt::format("## {} ({})\n\n", MarkdownEscape(title), CodeSpan(id));
+      }
+      any = true;
+      written[i] = true;
+      WriteSeveralClaim(reports, labels, rows[i], md);
+    }
+  };
+  for (const claims::Area& area : first.areas) write_area(area.id, area.title);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!written[i]) {
+      const std::string area = rows[i].claim->claim.area;
       write_area(area, area);
     }
   }

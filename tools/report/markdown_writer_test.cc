@@ -1,5 +1,9 @@
 #include <map>
+#include <regex>
+#include <set>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "fmt/format.h"
 #include "gmock/gmock.h"
@@ -328,6 +332,339 @@ TEST(MarkdownWriterFiguresTest, ATestsFiguresAppearUnderEveryClaimItDeclares) {
   const size_t first = markdown.find(row);
   ASSERT_NE(first, std::string::npos);
   EXPECT_NE(markdown.find(row, first + 1), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ipcproof::verify
+
+// --- Several kernels.
+
+namespace ipcproof::verify {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(MarkdownOneKernelTest, OneReportIsTheSingleReportByteForByte) {
+  const testing::KernelsSample sample = testing::SampleKernels();
+  // The host, and a guest that panicked with a requirement missing.
+  Report guest = sample.reports[3];
+  guest.run.kernel.missing_requirements = {testing::kMissingRequirement};
+  for (const Report& report : {sample.reports[0], guest}) {
+    EXPECT_EQ(WriteMarkdown(std::vector<Report>{report}),
+              WriteMarkdown(report));
+  }
+  EXPECT_THROW(WriteMarkdown(std::vector<Report>{}), std::invalid_argument);
+}
+
+TEST(MarkdownOneKernelTest, AGuestsReportSaysHowItBootedAndThatItFailed) {
+  const testing::KernelsSample sample = testing::SampleKernels();
+  Report guest = sample.reports[3];
+  guest.run.kernel.missing_requirements = {testing::kMissingRequirement};
+  const std::string markdown = WriteMarkdown(guest);
+  EXPECT_THAT(markdown, HasSubstr("| booted as | bzImage |"));
+  EXPECT_THAT(markdown,
+              HasSubstr("| accelerator | tcg (not KVM: no /dev/kvm) |"));
+  EXPECT_THAT(markdown, HasSubstr("| time scale | 10 (deadlines ×10) |"));
+  // The failure comes before the run table, in bold, with the log whole.
+  const size_t failure = markdown.find("## The guest kernel failed");
+  ASSERT_NE(failure, std::string::npos);
+  EXPECT_LT(failure, markdown.find("| run | |"));
+  EXPECT_THAT(markdown, HasSubstr("**The guest kernel bzImage failed "
+                                  "(panic)"));
+  const std::string log =
+      TrimMessage(testing::kGuestFailureMessage, 100, 10000) + "\n";
+  int blocks = 0;
+  for (const std::string& block : testing::SplitMarkdown(markdown).code_blocks)
+    blocks += block == log;
+  EXPECT_EQ(blocks, 1);
+  EXPECT_THAT(markdown, HasSubstr("## Missing requirements"));
+  EXPECT_THAT(markdown,
+              HasSubstr(MarkdownEscape(testing::kMissingRequirement)));
+  // The host's report has none of it.
+  const std::string host = WriteMarkdown(sample.reports[0]);
+  EXPECT_THAT(host, Not(HasSubstr("booted as")));
+  EXPECT_THAT(host, Not(HasSubstr("guest")));
+}
+
+class MarkdownKernelsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    sample_ = new testing::KernelsSample(testing::SampleKernels());
+    markdown_ = new std::string(WriteMarkdown(sample_->reports));
+  }
+  static const std::vector<Report>& reports() { return sample_->reports; }
+  static testing::KernelsSample* sample_;
+  static std::string* markdown_;
+};
+testing::KernelsSample* MarkdownKernelsTest::sample_ = nullptr;
+std::string* MarkdownKernelsTest::markdown_ = nullptr;
+
+// The table row of `markdown` whose first cell is `first`, split into its
+// cells (unescaped bars only); empty when there is none.
+std::vector<std::string> RowCells(const std::string& markdown,
+                                  const std::string& first) {
+  for (const std::string& line : testing::SplitLines(markdown)) {
+    if (!line.starts_with("| " + first + " |")) continue;
+    std::vector<std::string> cells;
+    std::string cell;
+    for (size_t i = 1; i < line.size(); ++i) {
+      if (line[i] == '\\' && i + 1 < line.size()) {
+        cell += line.substr(i, 2);
+        ++i;
+      } else if (line[i] == '|') {
+        cells.push_back(cell.substr(1, cell.size() - 2));
+        cell.clear();
+      } else {
+        cell += line[i];
+      }
+    }
+    return cells;
+  }
+  return {};
+}
+
+TEST_F(MarkdownKernelsTest, TheHeadingNamesEveryKernelWithItsRelease) {
+  const std::string intro = markdown_->substr(0, markdown_->find("| run |"));
+  EXPECT_THAT(intro, HasSubstr("checked on 4 kernels"));
+  for (const Report& report : reports()) {
+    EXPECT_THAT(intro,
+                HasSubstr(MarkdownEscape(report.run.kernel.label + " (Linux " +
+                                         report.run.kernel_release + ")")));
+  }
+}
+
+TEST_F(MarkdownKernelsTest, TheKernelsTableHasAColumnPerKernel) {
+  EXPECT_EQ(RowCells(*markdown_, ""),
+            (std::vector<std::string>{"", "host", "linux-6.1", "linux-6.12",
+                                      "bzImage"}));
+  EXPECT_EQ(RowCells(*markdown_, "accelerator")[2],
+            "tcg (not KVM: KVM internal error. Suberror: 1 emulation "
+            "failure)");
+  EXPECT_EQ(RowCells(*markdown_, "time scale")[2], "10 (deadlines ×10)");
+  EXPECT_EQ(RowCells(*markdown_, "boot time")[3], "2.9 s");
+  EXPECT_EQ(RowCells(*markdown_, "wall time")[1], "6.4 s");
+  EXPECT_EQ(RowCells(*markdown_, "wall time")[2], "95.3 s");
+  EXPECT_EQ(RowCells(*markdown_, "package")[2],
+            MarkdownEscape(reports()[1].run.kernel.package));
+  EXPECT_EQ(RowCells(*markdown_, "missing requirements")[3],
+            "**1 (listed below)**");
+  EXPECT_EQ(RowCells(*markdown_, "guest")[4], "**FAILED: panic**");
+}
+
+TEST_F(MarkdownKernelsTest, AGuestFailureIsSaidFirstAndItsLogGivenWhole) {
+  const size_t loud =
+      markdown_->find("> **The guest kernel bzImage failed (panic)");
+  ASSERT_NE(loud, std::string::npos);
+  EXPECT_LT(loud, markdown_->find("## Kernels"));
+  EXPECT_THAT(*markdown_, HasSubstr("#### bzImage: panic\n"));
+  const std::string log =
+      TrimMessage(testing::kGuestFailureMessage, 100, 10000) + "\n";
+  int blocks = 0;
+  for (const std::string& block :
+       testing::SplitMarkdown(*markdown_).code_blocks) {
+    blocks += block == log;
+  }
+  EXPECT_EQ(blocks, 1);
+  EXPECT_THAT(*markdown_,
+              HasSubstr("- " + MarkdownEscape(testing::kMissingRequirement)));
+}
+
+TEST_F(MarkdownKernelsTest, CountsHaveAColumnPerKernel) {
+  for (Verdict verdict : AllVerdicts()) {
+    const std::vector<std::string> cells =
+        RowCells(*markdown_, std::string(VerdictName(verdict)));
+    ASSERT_EQ(cells.size(), 5u) << VerdictName(verdict);
+    for (size_t k = 0; k < reports().size(); ++k) {
+      EXPECT_EQ(cells[k + 1], std::to_string(reports()[k].Count(verdict)));
+    }
+  }
+}
+
+TEST_F(MarkdownKernelsTest, TheClaimTableListsEveryClaimOnceWithEachVerdict) {
+  std::vector<std::string> expected;
+  for (const ClaimReport& claim : reports()[0].claims) {
+    expected.push_back(claim.claim.id);
+  }
+  EXPECT_EQ(SummaryClaimIds(*markdown_), expected);
+  const std::string summary = markdown_->substr(
+      markdown_->find("## Summary"),
+      markdown_->find("## Differs") - markdown_->find("## Summary"));
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const std::string link =
+        "[`" + expected[i] + "`](#claim-" + expected[i] + ")";
+    const size_t at = summary.find("| " + link);
+    ASSERT_NE(at, std::string::npos) << expected[i];
+    const std::string row = summary.substr(at, summary.find('\n', at) - at);
+    const bool differs = expected[i] == sample_->differing_claim;
+    for (const Report& report : reports()) {
+      const std::string verdict(VerdictName(report.claims[i].verdict));
+      EXPECT_THAT(row, HasSubstr(differs ? "| **" + verdict + "** |"
+                                         : "| " + verdict + " |"))
+          << row;
+    }
+    EXPECT_EQ(row.find("**differs**") != std::string::npos, differs) << row;
+  }
+}
+
+TEST_F(MarkdownKernelsTest, DifferingAnswersComeFirstWithEveryKernelsEvidence) {
+  const size_t differs = markdown_->find("## Differs between kernels");
+  const size_t answers = markdown_->find("### Different answers", differs);
+  const size_t coverage =
+      markdown_->find("### Decided on some kernels only", answers);
+  const size_t details = markdown_->find("<a id=\"claim-");
+  ASSERT_NE(differs, std::string::npos);
+  ASSERT_NE(coverage, std::string::npos);
+  EXPECT_LT(coverage, details) << "before the per-claim detail";
+  const std::string section = markdown_->substr(answers, coverage - answers);
+  const std::string& id = sample_->differing_claim;
+  EXPECT_THAT(section, HasSubstr("1 claim(s) got different answers"));
+  EXPECT_THAT(section, HasSubstr("<a id=\"differs-" + id + "\"></a>"));
+  EXPECT_THAT(section, HasSubstr("| [`" + id + "`](#differs-" + id + ") |"));
+  // Every kernel's answer, and each kernel's evidence under its heading.
+  for (const std::string& heading :
+       {std::string("##### On host: confirmed"),
+        std::string("##### On linux-6.1: kernel deviates"),
+        std::string("##### On linux-6.12: confirmed"),
+        std::string("##### On bzImage: unverified")}) {
+    EXPECT_THAT(section, HasSubstr(heading));
+  }
+  const testing::MarkdownParts parts = testing::SplitMarkdown(section);
+  int failures = 0;
+  for (const std::string& block : parts.code_blocks) {
+    failures += block == std::string(testing::kGuestAssertion) + "\n";
+  }
+  EXPECT_EQ(failures, 2) << "the failure and its rerun";
+  EXPECT_THAT(section, HasSubstr("| `sample.wakeups` | 0 |"));
+  // Only the one claim is in it.
+  size_t anchors = 0;
+  for (size_t at = section.find("<a id=\"differs-"); at != std::string::npos;
+       at = section.find("<a id=\"differs-", at + 1)) {
+    ++anchors;
+  }
+  EXPECT_EQ(anchors, 1u);
+}
+
+TEST_F(MarkdownKernelsTest, ClaimsDecidedOnSomeKernelsOnlySayWhy) {
+  const size_t coverage = markdown_->find("### Decided on some kernels only");
+  const std::string section = markdown_->substr(
+      coverage, markdown_->find("\n## ", coverage) - coverage);
+  const ClaimReport* mq = nullptr;
+  for (const ClaimReport& claim : reports()[2].claims) {
+    if (claim.claim.folder == sample_->missing_folder &&
+        claim.verdict == Verdict::kUnverified &&
+        claim.explanation == testing::kMissingRequirement) {
+      mq = &claim;
+      break;
+    }
+  }
+  ASSERT_NE(mq, nullptr);
+  const size_t row = section.find("| [`" + mq->claim.id + "`]");
+  ASSERT_NE(row, std::string::npos);
+  EXPECT_THAT(
+      section.substr(row, section.find('\n', row) - row),
+      HasSubstr(MarkdownEscape("linux-6.12: unverified: " +
+                               std::string(testing::kMissingRequirement))));
+}
+
+TEST_F(MarkdownKernelsTest, EachClaimSectionHasEveryKernelsVerdict) {
+  for (const ClaimReport& claim : reports()[0].claims) {
+    const std::string text = SectionOf(*markdown_, claim.claim.id);
+    ASSERT_FALSE(text.empty()) << claim.claim.id;
+    for (size_t k = 0; k < reports().size(); ++k) {
+      const ClaimReport& here =
+          reports()[k].claims[&claim - &reports()[0].claims[0]];
+      EXPECT_THAT(
+          text,
+          HasSubstr("#### On " + MarkdownEscape(reports()[k].run.kernel.label) +
+                    ": " + std::string(VerdictName(here.verdict)) +
+                    "\n\n**Verdict: " + std::string(VerdictName(here.verdict)) +
+                    ".**"))
+          << claim.claim.id;
+    }
+  }
+  const std::string text = SectionOf(*markdown_, sample_->differing_claim);
+  EXPECT_THAT(text, HasSubstr("host: confirmed · linux-6.1: kernel deviates · "
+                              "linux-6.12: confirmed · bzImage: unverified"));
+  EXPECT_THAT(text, HasSubstr("(#differs-" + sample_->differing_claim + ")"));
+}
+
+TEST_F(MarkdownKernelsTest, AnchorsAreUniqueAndEveryLinkFindsOne) {
+  std::set<std::string> anchors;
+  const std::regex anchor("<a id=\"([^\"]+)\"></a>");
+  for (auto it =
+           std::sregex_iterator(markdown_->begin(), markdown_->end(), anchor);
+       it != std::sregex_iterator(); ++it) {
+    EXPECT_TRUE(anchors.insert((*it)[1]).second) << (*it)[1];
+  }
+  const std::regex link("\\]\\(#([^)]+)\\)");
+  int links = 0;
+  for (auto it =
+           std::sregex_iterator(markdown_->begin(), markdown_->end(), link);
+       it != std::sregex_iterator(); ++it) {
+    ++links;
+    EXPECT_TRUE(anchors.contains((*it)[1])) << (*it)[1];
+  }
+  EXPECT_GT(links, static_cast<int>(reports()[0].claims.size()));
+}
+
+TEST_F(MarkdownKernelsTest, EveryTableRowHasTheColumnsOfItsTable) {
+  const testing::MarkdownParts parts = testing::SplitMarkdown(*markdown_);
+  int columns = -1;
+  for (const std::string& line : testing::SplitLines(parts.outside)) {
+    if (!line.starts_with("|")) {
+      columns = -1;
+      continue;
+    }
+    const int bars = testing::UnescapedBars(line);
+    if (columns < 0) columns = bars;
+    EXPECT_EQ(bars, columns) << line;
+  }
+}
+
+TEST_F(MarkdownKernelsTest, MarkupFromMessagesAndLogsStaysText) {
+  const testing::MarkdownParts parts = testing::SplitMarkdown(*markdown_);
+  EXPECT_FALSE(HasUnescapedTag(parts.outside, "<script"));
+  EXPECT_FALSE(HasUnescapedTag(parts.outside, "<i>"));
+  EXPECT_FALSE(HasUnescapedTag(parts.outside, "<b>"));
+}
+
+}  // namespace
+}  // namespace ipcproof::verify
+
+namespace ipcproof::verify {
+namespace {
+
+TEST(MarkdownKernelsSelectionTest, AClaimOneKernelsRunLacksIsShownAsNotRun) {
+  Report host;
+  Report guest;
+  guest.run.kernel.label = "linux-6.1";
+  guest.run.kernel.guest = true;
+  for (const char* id : {"pipe.a", "pipe.b"}) {
+    ClaimReport claim;
+    claim.claim.id = id;
+    claim.claim.area = "pipe";
+    claim.claim.beyond_note = true;
+    claim.verdict = Verdict::kConfirmed;
+    host.claims.push_back(claim);
+    if (std::string(id) == "pipe.a") guest.claims.push_back(claim);
+  }
+  const std::string markdown = WriteMarkdown(std::vector<Report>{host, guest});
+  EXPECT_THAT(markdown,
+              ::testing::HasSubstr("| [`pipe.b`](#claim-pipe.b) *some kernels "
+                                   "only* | pipe | confirmed | — |"));
+  EXPECT_THAT(markdown, ::testing::HasSubstr("#### On linux-6.1: not run"));
+  EXPECT_THAT(markdown,
+              ::testing::HasSubstr("linux-6.1: not in this kernel's run"));
+  // The page of the same run is well-formed and says the same.
+  pugi::xml_document page =
+      testing::ParseHtml(WriteHtml(std::vector<Report>{host, guest}));
+  const pugi::xml_node section = page.find_node([](pugi::xml_node node) {
+    return std::string_view(node.attribute("id").value()) == "claim-pipe.b";
+  });
+  ASSERT_TRUE(section);
+  EXPECT_STREQ(section.attribute("data-verdicts").value(), "confirmed -");
+  EXPECT_STREQ(section.attribute("data-differs").value(), "coverage");
 }
 
 }  // namespace

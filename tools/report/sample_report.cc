@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 
@@ -255,5 +256,182 @@ Report BuildSampleReport(const claims::Registry& registry) {
 }
 
 Report SampleReport() { return BuildSampleReport(LoadSampleRegistry()); }
+
+const char kGuestAssertion[] =
+    "conformance/pipe/pipe_test.cc:88: Failure\n"
+    "linux-6.1: poll(POLLIN) did not report the writer's close | <b>x</b>";
+
+const char kMissingRequirement[] =
+    "linux-6.12 lacks CONFIG_POSIX_MQUEUE (conformance/mq/requirements) | "
+    "<i>from the package's config</i>";
+
+const char kGuestFailureMessage[] =
+    "bzImage (6.13.0-student) panicked 12.3 s into the run; the last lines "
+    "of its log:\n"
+    "[   12.301] BUG: kernel NULL pointer dereference, address: "
+    "0000000000000008\n"
+    "[   12.302] RIP: 0010:pipe_write+0x1a2/0x4c0 <script>alert(3)</script>\n"
+    "[   12.305] Kernel panic - not syncing: Fatal exception | ``` fence\n"
+    "[   12.306] ---[ end Kernel panic ]---";
+
+namespace {
+
+// The claims of `report` that keep only the tests `keep` accepts: every
+// other test is dropped (its binary not run), and a claim that loses every
+// test becomes unverified with `why`. Test indices are renumbered.
+template <typename Keep>
+void KeepTests(Report& report, Keep keep, const std::string& why) {
+  std::vector<TestResult> tests;
+  std::vector<size_t> new_index(report.tests.size(), SIZE_MAX);
+  for (size_t i = 0; i < report.tests.size(); ++i) {
+    if (!keep(report.tests[i])) continue;
+    new_index[i] = tests.size();
+    tests.push_back(report.tests[i]);
+  }
+  for (ClaimReport& claim : report.claims) {
+    if (claim.tests.empty()) continue;
+    std::vector<size_t> kept;
+    for (size_t index : claim.tests) {
+      if (new_index[index] != SIZE_MAX) kept.push_back(new_index[index]);
+    }
+    if (kept.empty()) {
+      claim.verdict = Verdict::kUnverified;
+      claim.explanation = why;
+      claim.figures.clear();
+      claim.rule_outcome.clear();
+      claim.expected_deviation_reason.clear();
+    }
+    claim.tests = std::move(kept);
+  }
+  std::vector<std::string> binaries;
+  for (const std::string& binary : report.run.binaries) {
+    for (const TestResult& test : tests) {
+      if (test.binary == binary) {
+        binaries.push_back(binary);
+        break;
+      }
+    }
+  }
+  report.tests = std::move(tests);
+  report.run.binaries = std::move(binaries);
+}
+
+void MakeGuest(Report& report, const std::string& label,
+               const std::string& release) {
+  report.run.kernel.label = label;
+  report.run.kernel.guest = true;
+  report.run.kernel.accelerator = "tcg";
+  report.run.kernel.accelerator_note =
+      "KVM internal error. Suberror: 1 emulation failure";
+  report.run.kernel.time_scale = 10;
+  report.run.kernel_release = release;
+  report.health = KernelHealth{"0", "0", {}, ""};
+}
+
+}  // namespace
+
+KernelsSample BuildKernelsSample(const claims::Registry& registry) {
+  KernelsSample sample;
+  const Report host = BuildSampleReport(registry);
+  sample.reports.push_back(host);
+
+  Report linux61 = host;
+  MakeGuest(linux61, "linux-6.1", "6.1.0-57-cloud-amd64");
+  linux61.run.kernel.package =
+      "linux-image-6.1.0-57-cloud-amd64-unsigned 6.1.192-3";
+  linux61.run.kernel.image_path =
+      "/root/.cache/ipcproof/kernels/"
+      "linux-image-6.1.0-57-cloud-amd64-unsigned_6.1.192-3/boot/"
+      "vmlinuz-6.1.0-57-cloud-amd64";
+  linux61.run.kernel.config_source = "package boot/config-6.1.0-57-cloud-amd64";
+  linux61.run.kernel.boot_seconds = 2.4;
+  linux61.run.kernel_version = "#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3";
+  linux61.run.wall_seconds = 95.3;
+  for (ClaimReport& claim : linux61.claims) {
+    if (claim.explanation != "1 test passed" || claim.tests.size() != 1) {
+      continue;
+    }
+    TestResult& test = linux61.tests[claim.tests.front()];
+    const Attempt failed{
+        TestStatus::kFailed, FailureKind::kAssertion, {kGuestAssertion}, 2.5};
+    test.first = failed;
+    test.rerun = failed;
+    test.properties.push_back({"failure_kind", "assertion"});
+    test.measured.push_back({"sample.wakeups", "0"});
+    claim.verdict = Verdict::kDeviates;
+    claim.explanation =
+        "1 test failed (assertion), and again when rerun on its own";
+    sample.differing_claim = claim.claim.id;
+    break;
+  }
+  sample.reports.push_back(std::move(linux61));
+
+  Report linux612 = host;
+  MakeGuest(linux612, "linux-6.12", "6.12.117+deb12-cloud-amd64");
+  linux612.run.kernel.package =
+      "linux-image-6.12.117+deb12-cloud-amd64-unsigned 6.12.117-1~deb12u1";
+  linux612.run.kernel.image_path =
+      "/root/.cache/ipcproof/kernels/"
+      "linux-image-6.12.117+deb12-cloud-amd64-unsigned_6.12.117-1~deb12u1/"
+      "boot/vmlinuz-6.12.117+deb12-cloud-amd64";
+  linux612.run.kernel.config_source =
+      "package boot/config-6.12.117+deb12-cloud-amd64";
+  linux612.run.kernel.boot_seconds = 2.9;
+  linux612.run.kernel_version = "#1 SMP PREEMPT_DYNAMIC Debian 6.12.117-1";
+  linux612.run.wall_seconds = 88.1;
+  linux612.run.kernel.missing_requirements = {kMissingRequirement};
+  sample.missing_folder = "conformance/mq";
+  bool has_folder = false;
+  for (const claims::Claim& claim : registry.claims) {
+    has_folder = has_folder || claim.folder == sample.missing_folder;
+  }
+  if (!has_folder) sample.missing_folder = registry.claims.back().folder;
+  KeepTests(
+      linux612,
+      [&](const TestResult& test) {
+        return !test.binary.starts_with(sample.missing_folder + "/");
+      },
+      kMissingRequirement);
+  sample.reports.push_back(std::move(linux612));
+
+  Report student = host;
+  MakeGuest(student, "bzImage", "6.13.0-student");
+  student.run.kernel.accelerator_note = "no /dev/kvm";
+  student.run.kernel.image_path = "/autograder/submission/bzImage";
+  student.run.kernel.config_source = "probed";
+  student.run.kernel.boot_seconds = 3.1;
+  student.run.kernel.failure = "panic";
+  student.run.kernel.failure_message = kGuestFailureMessage;
+  student.run.kernel_version = "#3 SMP Tue Dec  1 10:00:00 UTC 2026";
+  student.run.wall_seconds = 14.0;
+  student.health.warnings = {
+      "[   12.301] BUG: kernel NULL pointer dereference, address: "
+      "0000000000000008"};
+  // The first two binaries ran (the second holds the sample's failures and
+  // skips); the guest panicked in the third.
+  if (host.run.binaries.size() < 3) {
+    throw std::invalid_argument("the sample run has fewer than 3 binaries");
+  }
+  const std::vector<std::string> ran(host.run.binaries.begin(),
+                                     host.run.binaries.begin() + 2);
+  KeepTests(
+      student,
+      [&](const TestResult& test) {
+        return std::find(ran.begin(), ran.end(), test.binary) != ran.end();
+      },
+      "bzImage panicked while " + host.run.binaries[2] +
+          " ran: it and the binaries after it reported nothing");
+  sample.reports.push_back(std::move(student));
+
+  if (sample.differing_claim.empty()) {
+    throw std::invalid_argument(
+        "the sample registry has no claim earned by one passing test");
+  }
+  return sample;
+}
+
+KernelsSample SampleKernels() {
+  return BuildKernelsSample(LoadSampleRegistry());
+}
 
 }  // namespace ipcproof::verify::testing

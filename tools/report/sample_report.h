@@ -9,6 +9,7 @@
 #define TOOLS_REPORT_SAMPLE_REPORT_H_
 
 #include <string>
+#include <vector>
 
 #include "tools/claims/registry.h"
 #include "tools/verify/model.h"
@@ -40,6 +41,33 @@ Report BuildSampleReport(const claims::Registry& registry);
 
 // BuildSampleReport(LoadSampleRegistry()).
 Report SampleReport();
+
+// A run on four kernels (verify --kernel host --kernel linux-6.1 --kernel
+// linux-6.12 --kernel student/bzImage), for the several-kernels forms:
+//   [0] "host": the sample run above, unchanged.
+//   [1] "linux-6.1": a guest under TCG (KVM refused, with the reason), the
+//       host's results except that exactly one claim, `differing_claim`
+//       (earned on the host by one passing test), deviates here: its test
+//       fails twice with kGuestAssertion and records a figure.
+//   [2] "linux-6.12": lacks kMissingRequirement: the tests of
+//       `missing_folder` were not run, and its claims are unverified naming
+//       the option (the claims without tests keep their verdicts).
+//   [3] "bzImage": a student's bare image (no package, config probed) that
+//       panicked (kGuestFailureMessage) in the host's third binary: the
+//       first two binaries' tests and claims are as on the host (failures
+//       and skips among them), every other claim with tests is unverified,
+//       naming the panic.
+struct KernelsSample {
+  std::vector<Report> reports;
+  std::string differing_claim;
+  std::string missing_folder;
+};
+extern const char kGuestAssertion[];
+extern const char kMissingRequirement[];
+extern const char kGuestFailureMessage[];
+KernelsSample BuildKernelsSample(const claims::Registry& registry);
+// BuildKernelsSample(LoadSampleRegistry()).
+KernelsSample SampleKernels();
 
 }  // namespace ipcproof::verify::testing
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "tools/report/report_writers.h"
+#include "tools/verify/guest_timing.h"
 #include "tools/verify/verify_error.h"
 
 namespace ipcproof::verify {
@@ -24,6 +25,22 @@ DESCRIPTION
   own before a deviation is reported. The kernel's health around the run is
   recorded: the taint flags before and after, and the kernel log lines with
   WARNING, BUG or Oops that appeared during it.
+
+  With --kernel, the suite runs on other kernels too: each one is booted
+  under QEMU (tools/kernels) with the binaries in an initramfs, all of them
+  in one boot, and the failed tests are rerun alone in a second boot. The
+  report then has one column per kernel, in the order given, after the
+  host's (the reference) unless --kernel host places it elsewhere or
+  --no-host leaves it out. Before a
+  folder's binaries run, its requirements file (conformance/*/requirements)
+  is checked against the kernel: its config (the package's boot/config-*,
+  else /proc/config.gz in the guest, else probes: /proc/filesystems,
+  /proc/self/ns, system calls that answer ENOSYS). A folder whose kernel
+  option or system call is missing is not run there, and its claims are
+  unverified, naming what is missing; options built as modules (=m) are
+  loaded first. A guest that panics, oopses, hangs or never reports is never
+  a pass: the claims whose tests did not report are unverified, naming the
+  failure, and the run exits 1.
 
   The report is written in up to six formats into one directory, atomically:
   everything goes into OUT.tmp-XXXXXX beside OUT and replaces OUT only when
@@ -47,12 +64,17 @@ constexpr char kFooter[] = R"(VERDICTS
 
 EXIT STATUS
   0  no claim deviates
-  1  a claim deviates (one "verify: deviates: ID: ..." line each on stderr);
-     with --strict, also an untested, unverified or flaky claim
+  1  a claim deviates (one "verify: deviates: ID: ..." line each on stderr,
+     "verify: LABEL: deviates: ID: ..." with several kernels); with
+     --strict, also an untested, unverified or flaky claim; or a guest
+     kernel failed (one "verify: LABEL: panic: ..." line: panic, oops, hang,
+     silent, bad result stream) or one of its binaries did not report
   2  a usage error, or an error of the run itself (a data file that cannot
-     be read, a binary that is missing, cannot start, crashes or hangs,
-     corrupt or truncated XML, a test declaring an unknown claim): one
-     "verify: ..." line naming the file or binary, and nothing is written
+     be read, a binary that is missing, cannot start, crashes or hangs on
+     the host, corrupt or truncated XML from the host, a test declaring an
+     unknown claim, a kernel spec that does not resolve, QEMU that cannot
+     start): one "verify: ..." line naming the file, binary or kernel, and
+     nothing is written
 
 FILES
   The data root is the first of $RUNFILES_DIR/ipcproof, $TEST_SRCDIR/ipcproof,
@@ -67,7 +89,15 @@ FILES
                                  defaults when absent (--grading-config)
   OUT/report.md, report.html, report.json, junit.xml, report.ktap,
   results.json                   the report, one file per format
-  OUT/logs/NAME.txt              each binary's console output
+  OUT/logs/NAME.txt              each binary's console output (the host)
+  OUT/kernels/LABEL/console.log  a guest kernel's log (its serial console);
+                                 rerun/console.log for the rerun boot
+  OUT/kernels/LABEL/logs/NAME.txt
+                                 the end of each binary's output in a guest
+  tools/kernels/kernels.lock     the pinned packages of linux-6.1, linux-6.12
+  $IPCPROOF_KERNEL_CACHE         the fetched kernels (--kernel-cache); else
+                                 $XDG_CACHE_HOME/ipcproof/kernels, else
+                                 ~/.cache/ipcproof/kernels
   OUT/.ipcproof-report           marks a directory verify may replace; verify
                                  refuses to replace any other non-empty one
 
@@ -76,6 +106,10 @@ EXAMPLES
   tools/bazel run //tools/verify -- --claims 'pipe.*' -f md,html -o /tmp/pipes
   tools/bazel run //tools/verify -- --areas mq,fifo --strict
   tools/bazel run //tools/verify -- --update-docs-report
+  tools/bazel run //tools/verify -- --kernel linux-6.1 --kernel linux-6.12 \
+      -o /tmp/three-kernels
+  tools/bazel run //tools/verify -- --kernel ~/linux/arch/x86/boot/bzImage \
+      --no-host --areas mq --accel tcg
   ipcproof/bin/verify -f gradescope -o /autograder/results-dir)";
 
 // The synopsis is part of the description, so CLI11's one-line "Usage:" is
@@ -147,6 +181,34 @@ std::vector<std::string> CheckFormats(const std::vector<std::string>& asked) {
   return chosen;
 }
 
+// Each kernel once (a second column for the same kernel would only repeat
+// the first), none empty; the host alone when none is given. The host is
+// the column other kernels are compared with: it comes first unless named
+// elsewhere in the list or left out with --no-host (a student's kernel
+// graded alone).
+std::vector<std::string> CheckKernels(const std::vector<std::string>& asked,
+                                      bool no_host) {
+  if (asked.empty()) {
+    if (no_host) throw UsageError("--no-host: name a --kernel to run instead");
+    return {kHostKernel};
+  }
+  std::vector<std::string> kernels;
+  for (const std::string& spec : asked) {
+    if (spec.empty()) throw UsageError("--kernel: an empty kernel spec");
+    if (std::find(kernels.begin(), kernels.end(), spec) != kernels.end()) {
+      throw UsageError("--kernel: \"" + spec + "\" is given twice");
+    }
+    kernels.push_back(spec);
+  }
+  const bool host_named =
+      std::find(kernels.begin(), kernels.end(), kHostKernel) != kernels.end();
+  if (no_host && host_named) {
+    throw UsageError("--no-host and --kernel host contradict each other");
+  }
+  if (!no_host && !host_named) kernels.insert(kernels.begin(), kHostKernel);
+  return kernels;
+}
+
 }  // namespace
 
 CommandLine ParseCommandLine(int argc, const char* const* argv) {
@@ -198,7 +260,15 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
              "--binary-timeout", binary_timeout,
              Wrapped("the bound on one binary's run, in seconds (default: "
                      "its tests x (timeout + 5) + 60); past it the binary is "
-                     "killed and verify fails"))
+                     "killed and verify fails. In a guest kernel it is "
+                     "multiplied by the time scale (TCG " +
+                     std::to_string(kernels::kTcgTimeScale) + ", KVM " +
+                     std::to_string(kernels::kKvmTimeScale) +
+                     ", auto as TCG; default there: scale x (" +
+                     std::to_string(kernels::kBinaryTimeLimitPerScale.count()) +
+                     " + " + std::to_string(kGuestSecondsPerTest.count()) +
+                     " x its tests)), and a binary killed at it leaves its "
+                     "claims unverified"))
           ->check(CLI::Range(1, 7 * 86400))
           ->option_text("SECONDS");
   app.add_option(
@@ -230,6 +300,51 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
       Wrapped("also write report.md to the workspace's docs/report.md, "
               "once everything else succeeded (under `bazel run` only)"));
   app.add_flag("-q,--quiet", line.quiet, "no progress lines");
+  app.add_flag("--no-host", line.no_host,
+               Wrapped("run only the --kernel kernels, without the host's "
+                       "column (grading a student's kernel alone)"));
+  app.add_option(
+         "--kernel", line.kernels,
+         Wrapped("run the suite on this kernel too; repeatable, one report "
+                 "column per kernel, the host first unless placed elsewhere "
+                 "or left out with --no-host: host (the "
+                 "running kernel), linux-6.1 or linux-6.12 (the packages "
+                 "pinned in tools/kernels/kernels.lock), a Debian package "
+                 "such as linux-image-6.1.0-57-cloud-amd64-unsigned, "
+                 "optionally =VERSION (fetched into the cache), or the path of "
+                 "a bzImage or "
+                 "vmlinuz (its config beside it: config-SUFFIX, PATH.config "
+                 "or .config)"))
+      ->allow_extra_args(false)
+      ->option_text("SPEC");
+  app.add_option(
+         "--accel", line.accel,
+         Wrapped("how QEMU runs a guest kernel: kvm, tcg (emulation), or "
+                 "auto (default: try KVM by booting, else TCG; the report "
+                 "says which ran)"))
+      ->check(CLI::IsMember({"auto", "tcg", "kvm"}))
+      ->option_text("auto|tcg|kvm");
+  app.add_option("--guest-cpus", line.guest_cpus,
+                 Wrapped("CPUs of a guest kernel's machine (default 2)"))
+      ->check(CLI::Range(1, 64))
+      ->option_text("N");
+  app.add_option("--guest-memory", line.guest_memory_mib,
+                 Wrapped("memory of a guest kernel's machine, in MiB "
+                         "(default 2048)"))
+      ->check(CLI::Range(256, 1 << 20))
+      ->option_text("MIB");
+  app.add_option(
+         "--kernel-cache", line.kernel_cache,
+         Wrapped("where fetched kernel packages are kept (default: "
+                 "$IPCPROOF_KERNEL_CACHE, else $XDG_CACHE_HOME/ipcproof/"
+                 "kernels, else ~/.cache/ipcproof/kernels)"))
+      ->option_text("DIR");
+  app.add_option(
+         "--guest-busybox", line.guest_busybox,
+         Wrapped("the static busybox a guest kernel gets as /bin/sh, cat "
+                 "and readlink, the programs some tests exec (default: "
+                 "/bin/busybox, Debian's busybox-static)"))
+      ->option_text("FILE");
 
   try {
     app.parse(argc, argv);
@@ -244,6 +359,7 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
     line.binary_timeout_seconds = binary_timeout;
   }
   line.formats = CheckFormats(formats);
+  line.kernels = CheckKernels(line.kernels, line.no_host);
   return line;
 }
 

@@ -30,13 +30,34 @@ struct CommandLine {
   bool gradescope_per_test = false;
   bool update_docs_report = false;
   bool quiet = false;
+  // --no-host: only the --kernel kernels.
+  bool no_host = false;
+  // The kernels to run the suite on, in the order given, each once: "host"
+  // (the running kernel; the default when no --kernel is given, and put
+  // first when --kernel names others unless --no-host) or a spec
+  // for tools/kernels/guest_run.h's ResolveKernel ("linux-6.1", a Debian
+  // package name, a path to a kernel image).
+  std::vector<std::string> kernels;
+  // "auto", "tcg" or "kvm".
+  std::string accel = "auto";
+  int guest_cpus = 2;
+  int guest_memory_mib = 2048;
+  // Empty: the kernel runner's default cache.
+  std::string kernel_cache;
+  // The static busybox a guest gets as /bin/sh, cat, readlink; empty: the
+  // kernel runner's default (/bin/busybox).
+  std::string guest_busybox;
   // --help was asked for: print `help` and exit 0.
   bool help = false;
   std::string help_text;
 };
 
+// The kernel spec that means the running kernel.
+inline constexpr char kHostKernel[] = "host";
+
 // Throws UsageError with CLI11's message (an unknown option, a missing or
-// malformed value) or naming an unknown format.
+// malformed value) or naming an unknown format, an empty --kernel, a
+// --kernel given twice or an unknown --accel.
 CommandLine ParseCommandLine(int argc, const char* const* argv);
 
 }  // namespace ipcproof::verify

@@ -14,6 +14,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::ThrowsMessage;
 
 CommandLine Parse(std::initializer_list<const char*> args) {
@@ -32,6 +33,87 @@ TEST(CommandLineTest, DefaultsWriteEveryFormatToIpcproofReport) {
   EXPECT_FALSE(line.binary_timeout_seconds.has_value());
   EXPECT_FALSE(line.strict);
   EXPECT_FALSE(line.help);
+  // The running kernel alone, as before --kernel existed.
+  EXPECT_THAT(line.kernels, ElementsAre("host"));
+  EXPECT_EQ(line.accel, "auto");
+  EXPECT_EQ(line.guest_cpus, 2);
+  EXPECT_EQ(line.guest_memory_mib, 2048);
+  EXPECT_EQ(line.kernel_cache, "");
+}
+
+TEST(CommandLineTest, KernelsKeepTheOrderGivenAndHostMayBeAnyOfThem) {
+  const CommandLine line = Parse(
+      {"--kernel", "linux-6.1", "--areas", "mq", "--kernel", "host", "--kernel",
+       "/k/bzImage", "--accel", "tcg", "--guest-cpus", "1", "--guest-memory",
+       "1024", "--kernel-cache", "/c", "--guest-busybox", "/b/busybox"});
+  EXPECT_THAT(line.kernels, ElementsAre("linux-6.1", "host", "/k/bzImage"));
+  EXPECT_THAT(line.areas, ElementsAre("mq"));
+  EXPECT_EQ(line.accel, "tcg");
+  EXPECT_EQ(line.guest_cpus, 1);
+  EXPECT_EQ(line.guest_memory_mib, 1024);
+  EXPECT_EQ(line.kernel_cache, "/c");
+  EXPECT_EQ(line.guest_busybox, "/b/busybox");
+  EXPECT_THAT(Parse({"--kernel", "host"}).kernels, ElementsAre("host"));
+  // The host is the reference column: first unless placed or left out.
+  EXPECT_THAT(Parse({"--kernel=linux-6.12"}).kernels,
+              ElementsAre("host", "linux-6.12"));
+  EXPECT_THAT(
+      Parse({"--kernel", "linux-6.1", "--kernel", "linux-6.12"}).kernels,
+      ElementsAre("host", "linux-6.1", "linux-6.12"));
+  EXPECT_THAT(Parse({"--kernel", "/k/bzImage", "--no-host"}).kernels,
+              ElementsAre("/k/bzImage"));
+}
+
+TEST(CommandLineTest, NoHostNeedsAnotherKernelAndContradictsKernelHost) {
+  EXPECT_THAT([] { Parse({"--no-host"}); },
+              ThrowsMessage<UsageError>(HasSubstr("name a --kernel")));
+  EXPECT_THAT(
+      [] {
+        Parse({"--no-host", "--kernel", "host", "--kernel", "linux-6.1"});
+      },
+      ThrowsMessage<UsageError>(HasSubstr("contradict")));
+}
+
+TEST(CommandLineTest, BadKernelOptionsAreUsageErrors) {
+  EXPECT_THAT(
+      [] {
+        Parse({"--kernel", "linux-6.1", "--kernel", "linux-6.1"});
+      },
+      ThrowsMessage<UsageError>(
+          HasSubstr("--kernel: \"linux-6.1\" is given twice")));
+  EXPECT_THAT(
+      [] {
+        Parse({"--kernel", ""});
+      },
+      ThrowsMessage<UsageError>(HasSubstr("empty kernel spec")));
+  EXPECT_THAT([] { Parse({"--kernel"}); },
+              ThrowsMessage<UsageError>(HasSubstr("--kernel")));
+  // One spec per --kernel: a second word is not taken as another kernel.
+  EXPECT_THAT(
+      [] {
+        Parse({"--kernel", "linux-6.1", "linux-6.12"});
+      },
+      ThrowsMessage<UsageError>(HasSubstr("linux-6.12")));
+  EXPECT_THAT(
+      [] {
+        Parse({"--accel", "hvf"});
+      },
+      ThrowsMessage<UsageError>(HasSubstr("--accel")));
+  EXPECT_THAT(
+      [] {
+        Parse({"--guest-cpus", "0"});
+      },
+      ThrowsMessage<UsageError>(HasSubstr("--guest-cpus")));
+  EXPECT_THAT(
+      [] {
+        Parse({"--guest-cpus", "two"});
+      },
+      ThrowsMessage<UsageError>(HasSubstr("--guest-cpus")));
+  EXPECT_THAT(
+      [] {
+        Parse({"--guest-memory", "16"});
+      },
+      ThrowsMessage<UsageError>(HasSubstr("--guest-memory")));
 }
 
 TEST(CommandLineTest, ListsSplitAtCommasAndFormatsKeepReportOrder) {
@@ -87,6 +169,11 @@ TEST(CommandLineTest, HelpReadsLikeAManPage) {
     at = found + 1;
   }
   EXPECT_THAT(page, HasSubstr("--update-docs-report"));
+  for (const char* option :
+       {"--kernel SPEC", "--accel", "--guest-cpus N", "--guest-memory MIB",
+        "--kernel-cache DIR", "--guest-busybox FILE"}) {
+    EXPECT_THAT(page, HasSubstr(option));
+  }
   EXPECT_THAT(page, Not(HasSubstr("Usage:")));
   // Every line fits a terminal.
   size_t start = 0;

@@ -1,5 +1,10 @@
 #include "tools/verify/data_root.h"
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -29,6 +34,32 @@ TEST(FindDataRootTest, UnderBazelTestItIsTheRunfilesTree) {
   EXPECT_THAT(root, EndsWith("/ipcproof"));
   EXPECT_FALSE(tried.empty());
   EXPECT_EQ(tried.back(), root);
+}
+
+// Part of another target's runfiles (an sh_test that runs verify, with
+// verify in its data): Bazel sets RUNFILES_DIR and TEST_SRCDIR to that
+// target's tree, which holds verify's data too, and verify's own
+// VERIFY.runfiles may not exist at all.
+TEST(FindDataRootTest, AnotherTargetsRunfilesAreFoundThroughTheEnvironment) {
+  const std::string other =
+      std::string(std::getenv("TEST_TMPDIR")) + "/other_test.runfiles";
+  ASSERT_EQ(::mkdir(other.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((other + "/ipcproof").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((other + "/ipcproof/docs").c_str(), 0755), 0);
+  std::ofstream(other + "/ipcproof/docs/claims.json") << "{}";
+  const std::string saved_runfiles =
+      std::getenv("RUNFILES_DIR") != nullptr ? std::getenv("RUNFILES_DIR") : "";
+  const std::string saved_srcdir = std::getenv("TEST_SRCDIR");
+  ::setenv("RUNFILES_DIR", other.c_str(), 1);
+  EXPECT_EQ(FindDataRoot(), other + "/ipcproof");
+  // A shell script that exports only TEST_SRCDIR.
+  ::unsetenv("RUNFILES_DIR");
+  ::setenv("TEST_SRCDIR", other.c_str(), 1);
+  EXPECT_EQ(FindDataRoot(), other + "/ipcproof");
+  ::setenv("TEST_SRCDIR", saved_srcdir.c_str(), 1);
+  if (!saved_runfiles.empty()) {
+    ::setenv("RUNFILES_DIR", saved_runfiles.c_str(), 1);
+  }
 }
 
 TEST(UnderRootTest, AbsolutePathsStayAsGiven) {

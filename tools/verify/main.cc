@@ -4,6 +4,7 @@
 // areas are chosen); decides every claim by the README's rule; writes the
 // report atomically; exits 0, 1 (a claim deviates) or 2 (usage or
 // infrastructure). `verify --help` documents it all.
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 
 #include "tools/claims/claim_index.h"
 #include "tools/claims/registry.h"
+#include "tools/kernels/guest_run.h"
 #include "tools/report/grading_config.h"
 #include "tools/report/report_writers.h"
 #include "tools/verify/claim_selection.h"
@@ -27,13 +29,17 @@
 #include "tools/verify/data_root.h"
 #include "tools/verify/declared_at.h"
 #include "tools/verify/expected_deviations.h"
+#include "tools/verify/guest_suite.h"
 #include "tools/verify/interrupt.h"
+#include "tools/verify/kernel_config.h"
 #include "tools/verify/kernel_health.h"
 #include "tools/verify/model.h"
 #include "tools/verify/output_directory.h"
 #include "tools/verify/progress_display.h"
+#include "tools/verify/requirements.h"
 #include "tools/verify/suite_file.h"
 #include "tools/verify/suite_runner.h"
+#include "tools/verify/unverified.h"
 #include "tools/verify/verdict.h"
 #include "tools/verify/verify_error.h"
 
@@ -68,6 +74,11 @@ std::string FromCaller(const std::string& caller, const std::string& path) {
 
 bool Exists(const std::string& path) {
   return ::access(path.c_str(), F_OK) == 0;
+}
+
+bool IsRegularFile(const std::string& path) {
+  struct stat status {};
+  return ::stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode);
 }
 
 // A loader's message with the file in front, whether or not the loader put
@@ -124,12 +135,22 @@ class ScratchDirectory {
   std::string path_;
 };
 
+// The kernel runner's data, under the data root (//tools/kernels exports
+// them into verify's runfiles).
+constexpr char kKernelsLock[] = "tools/kernels/kernels.lock";
+constexpr char kFetchScript[] = "tools/kernels/fetch_kernel.sh";
+
 struct Inputs {
   claims::Registry registry;
   claims::ClaimIndex index;
   std::vector<ExpectedDeviation> expected;
   GradingConfig grading;
   std::vector<SuiteBinary> suite;
+  // The data root, or "" when the data files were all named on the command
+  // line.
+  std::string root;
+  // Every suite folder's requirements file (conformance/*/requirements).
+  std::vector<FolderRequirements> requirements;
 };
 
 // Every input, or the first one that is wrong; nothing has run yet.
@@ -194,7 +215,94 @@ Inputs LoadInputs(const CommandLine& line, const std::string& caller) {
   // Paths in the suite file are under the root even when the file itself
   // was named on the command line.
   inputs.suite = LoadSuite(chosen(line.suite, kDefaultSuite), root);
+  if (have_root) {
+    inputs.root = root;
+    std::vector<std::string> folders;
+    for (const SuiteBinary& binary : inputs.suite) {
+      folders.push_back(FolderOf(binary.name));
+    }
+    inputs.requirements = LoadRequirements(root, folders);
+  }
   return inputs;
+}
+
+// One --kernel: the host, or a guest kernel found on disk.
+struct Kernel {
+  std::string spec;
+  std::string label;  // unique in this run
+  bool host = false;
+  kernels::KernelImage image;
+};
+
+kernels::Accelerator AcceleratorOf(const std::string& name) {
+  if (name == "tcg") return kernels::Accelerator::kTcg;
+  if (name == "kvm") return kernels::Accelerator::kKvm;
+  return kernels::Accelerator::kAuto;
+}
+
+// A label as a directory name: OUT/kernels/<this>/.
+std::string DirectoryName(const std::string& label) {
+  std::string name = label;
+  for (char& c : name) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                       c == '_' || c == '+';
+    if (!plain) c = '_';
+  }
+  if (name.empty() || name == "." || name == "..") name = "kernel";
+  return name;
+}
+
+// Every kernel of the command line, resolved before anything runs: a spec
+// that does not resolve stops the run with the resolver's message.
+std::vector<Kernel> ResolveKernels(const CommandLine& line,
+                                   const Inputs& inputs,
+                                   const std::string& caller) {
+  kernels::ResolveOptions options;
+  if (!line.kernel_cache.empty()) {
+    options.cache_dir = FromCaller(caller, line.kernel_cache);
+  }
+  if (!inputs.root.empty()) {
+    const std::string lock = UnderRoot(inputs.root, kKernelsLock);
+    const std::string fetch = UnderRoot(inputs.root, kFetchScript);
+    if (Exists(lock)) options.lock_file = lock;
+    if (Exists(fetch)) options.fetch_script = fetch;
+  }
+  std::vector<Kernel> resolved;
+  std::vector<std::string> labels;
+  for (const std::string& spec : line.kernels) {
+    Kernel kernel;
+    kernel.spec = spec;
+    if (spec == kHostKernel) {
+      kernel.host = true;
+      kernel.label = kHostKernel;
+    } else {
+      // A path is the caller's, not the runfiles tree's `bazel run` starts
+      // verify in; a bare name is a path only when that file is there
+      // ("bzImage"), not when a directory is ("linux-6.1", a source tree).
+      std::string given = spec;
+      if (spec.find('/') != std::string::npos ||
+          IsRegularFile(FromCaller(caller, spec))) {
+        given = FromCaller(caller, spec);
+      }
+      try {
+        kernel.image = kernels::ResolveKernel(given, options);
+      } catch (const std::exception& error) {
+        throw InfrastructureError("--kernel " + spec + ": " + error.what());
+      }
+      kernel.label = kernel.image.label.empty() ? spec : kernel.image.label;
+    }
+    // Two images called bzImage are two columns all the same.
+    const std::string base = kernel.label;
+    for (int n = 2;
+         std::find(labels.begin(), labels.end(), kernel.label) != labels.end();
+         ++n) {
+      kernel.label = base + "-" + std::to_string(n);
+    }
+    labels.push_back(kernel.label);
+    resolved.push_back(std::move(kernel));
+  }
+  return resolved;
 }
 
 RunInfo DescribeRun(int argc, char** argv, const CommandLine& line) {
@@ -220,19 +328,23 @@ RunInfo DescribeRun(int argc, char** argv, const CommandLine& line) {
   return run;
 }
 
-std::string Written(const Format& format, const Report& report,
+// The several-kernels forms: with one report each writes exactly what the
+// single-report form writes (report_writers.h).
+std::string Written(const Format& format, const std::vector<Report>& reports,
                     const GradingConfig& grading) {
-  if (format.name == "md") return WriteMarkdown(report);
-  if (format.name == "html") return WriteHtml(report);
-  if (format.name == "json") return WriteJson(report);
-  if (format.name == "junit") return WriteJunit(report);
-  if (format.name == "ktap") return WriteKtap(report);
-  if (format.name == "gradescope") return WriteGradescope(report, grading);
+  if (format.name == "md") return WriteMarkdown(reports);
+  if (format.name == "html") return WriteHtml(reports);
+  if (format.name == "json") return WriteJson(reports);
+  if (format.name == "junit") return WriteJunit(reports);
+  if (format.name == "ktap") return WriteKtap(reports);
+  if (format.name == "gradescope") return WriteGradescope(reports, grading);
   throw std::logic_error("no writer for format " + format.name);
 }
 
-// The claims that make the exit status 1, one stderr line each.
-bool ReportFailingClaims(const Report& report, bool strict) {
+// The claims that make the exit status 1, one stderr line each; `prefix`
+// names the kernel when there are several ("linux-6.1: ").
+bool ReportFailingClaims(const Report& report, bool strict,
+                         const std::string& prefix) {
   bool failing = false;
   for (const ClaimReport& claim : report.claims) {
     std::string word;
@@ -250,25 +362,48 @@ bool ReportFailingClaims(const Report& report, bool strict) {
     }
     if (word.empty()) continue;
     failing = true;
-    std::fprintf(stderr, "verify: %s: %s: %s\n", word.c_str(),
+    std::fprintf(stderr, "verify: %s%s: %s: %s\n", prefix.c_str(), word.c_str(),
                  claim.claim.id.c_str(), claim.explanation.c_str());
   }
   return failing;
 }
 
-void ReportHealth(const KernelHealth& health) {
+void ReportHealth(const KernelHealth& health, const std::string& prefix) {
   if (health.TaintChanged()) {
     std::fprintf(stderr,
-                 "verify: warning: the kernel's taint flags changed during "
+                 "verify: %swarning: the kernel's taint flags changed during "
                  "the run (%s -> %s)\n",
-                 health.tainted_before.c_str(), health.tainted_after.c_str());
+                 prefix.c_str(), health.tainted_before.c_str(),
+                 health.tainted_after.c_str());
   }
   if (!health.warnings.empty()) {
     std::fprintf(stderr,
-                 "verify: warning: the kernel logged %zu warning(s) during "
+                 "verify: %swarning: the kernel logged %zu warning(s) during "
                  "the run; the first: %s\n",
-                 health.warnings.size(), health.warnings.front().c_str());
+                 prefix.c_str(), health.warnings.size(),
+                 health.warnings.front().c_str());
   }
+}
+
+// A guest that failed, and binaries that did not report in it: one stderr
+// line each, naming the kernel. Any of them fails the run.
+bool ReportGuestFailures(const Report& report,
+                         const std::vector<std::string>& problems) {
+  const KernelInfo& kernel = report.run.kernel;
+  bool failing = false;
+  if (!kernel.failure.empty()) {
+    failing = true;
+    const std::string& message = kernel.failure_message;
+    std::fprintf(stderr, "verify: %s: %s: %s\n", kernel.label.c_str(),
+                 kernel.failure.c_str(),
+                 message.substr(0, message.find('\n')).c_str());
+  }
+  for (const std::string& problem : problems) {
+    failing = true;
+    std::fprintf(stderr, "verify: %s: did not report: %s\n",
+                 kernel.label.c_str(), problem.c_str());
+  }
+  return failing;
 }
 
 std::string Counts(const Report& report) {
@@ -283,6 +418,164 @@ std::string Counts(const Report& report) {
     separator = ", ";
   }
   return text;
+}
+
+// What every kernel's run shares.
+struct RunContext {
+  int argc;
+  char** argv;
+  const CommandLine& line;
+  const std::string& caller;
+  const Inputs& inputs;
+  const std::vector<std::string>& selected;
+  bool any_selection;
+  std::string gtest_filter;
+  // What each selected binary lists, on this host: what it runs on every
+  // kernel (the binaries are static). Empty when a selection's claims have
+  // no test: their verdicts need no binary's help.
+  std::vector<PlannedBinary> plan;
+  const ScratchDirectory& scratch;
+  StagedDirectory& staged;
+  ProgressDisplay& progress;
+  // Label the progress lines with the kernel (several kernels, or a guest).
+  bool label_progress;
+};
+
+// One kernel's report, and the stderr lines its guest run left.
+struct KernelReport {
+  Report report;
+  std::vector<std::string> problems;
+};
+
+Report NewReport(const RunContext& context, const Kernel& kernel) {
+  Report report;
+  report.run = DescribeRun(context.argc, context.argv, context.line);
+  report.run.kernel.label = kernel.label;
+  report.run.kernel.spec = kernel.spec;
+  report.note_title = context.inputs.registry.note_title;
+  report.areas = context.inputs.registry.areas;
+  return report;
+}
+
+void Decide(const RunContext& context, Report& report,
+            const std::vector<FolderBlock>& blocks,
+            const std::vector<TestGap>& gaps) {
+  FillDeclaredAt(context.inputs.index, report.tests);
+  try {
+    report.claims = DecideClaims(context.inputs.registry, report.tests,
+                                 context.inputs.expected,
+                                 report.run.kernel_release, context.selected);
+  } catch (const std::invalid_argument& error) {
+    throw InfrastructureError(error.what());
+  }
+  MarkUnverified(report.claims,
+                 UnverifiedClaims(context.inputs.registry, context.inputs.index,
+                                  blocks, gaps));
+  UnverifySpeedUnderEmulation(report.claims, report.run.kernel);
+}
+
+// Today's path: the binaries run here, one after another. The host's
+// requirements are checked where its config is cheap to read; a folder it
+// lacks is not run and its claims are unverified, as in a guest.
+KernelReport RunOnHost(const RunContext& context, const Kernel& kernel) {
+  KernelReport out;
+  Report& report = out.report;
+  report = NewReport(context, kernel);
+
+  KernelFacts facts;
+  facts.label = kernel.label;
+  facts.host = true;
+  facts.config = HostKernelConfig();
+  const RequirementsCheck check = CheckRequirements(
+      RequirementsOf(context.inputs.requirements, BinaryNames(context.plan)),
+      facts);
+  report.run.kernel.config_source = facts.config ? facts.config->source : "";
+  report.run.kernel.missing_requirements = check.AllMissing();
+  report.run.kernel.requirement_notes = check.AllNotes();
+  std::vector<FolderBlock> blocks;
+  for (const FolderCheck& folder : check.folders) {
+    if (!folder.missing.empty()) {
+      blocks.push_back({folder.folder, folder.missing.front()});
+    }
+  }
+  std::vector<PlannedBinary> plan;
+  for (const PlannedBinary& planned : context.plan) {
+    if (check.Missing(FolderOf(planned.binary.name)).empty()) {
+      plan.push_back(planned);
+    }
+  }
+
+  SuiteSettings settings;
+  settings.test_timeout_seconds = context.line.timeout_seconds;
+  if (context.line.binary_timeout_seconds) {
+    settings.binary_bound =
+        std::chrono::seconds(*context.line.binary_timeout_seconds);
+  }
+  settings.xml_dir = context.scratch.path();
+  settings.logs_dir = context.staged.MakeDirectory("logs");
+  settings.gtest_filter = context.gtest_filter;
+  if (context.label_progress) settings.kernel_label = kernel.label;
+
+  KernelHealthWatch health;
+  SuiteRun run = RunPlannedSuite(plan, settings, context.progress);
+  report.tests = std::move(run.tests);
+  report.run.binaries = std::move(run.binaries);
+  report.health = health.Finish();
+  context.progress.EndLine();
+  Decide(context, report, blocks, {});
+  return out;
+}
+
+// A guest kernel: the host lists what each binary will run (the same static
+// binaries), the kernel runner boots the kernel with them, and what it
+// brings back becomes the kernel's report.
+KernelReport RunOnGuest(const RunContext& context, const Kernel& kernel) {
+  KernelReport out;
+  Report& report = out.report;
+  report = NewReport(context, kernel);
+
+  GuestSettings settings;
+  settings.label = kernel.label;
+  settings.spec = kernel.spec;
+  settings.test_timeout_seconds = context.line.timeout_seconds;
+  if (context.line.binary_timeout_seconds) {
+    settings.binary_bound =
+        std::chrono::seconds(*context.line.binary_timeout_seconds);
+  }
+  settings.gtest_filter = context.gtest_filter;
+  settings.accelerator = AcceleratorOf(context.line.accel);
+  settings.cpus = context.line.guest_cpus;
+  settings.memory_mib = context.line.guest_memory_mib;
+  if (!context.line.guest_busybox.empty()) {
+    settings.busybox_path =
+        FromCaller(context.caller, context.line.guest_busybox);
+  }
+  settings.work_dir_in_report = "kernels/" + DirectoryName(kernel.label);
+  settings.work_dir = context.staged.MakeDirectory(settings.work_dir_in_report);
+  // Ctrl+C reaches verify alone (QEMU runs in a process group of its own):
+  // the runner stops QEMU when asked.
+  settings.cancelled = [] { return InterruptSignal() != 0; };
+
+  GuestSuiteRun run =
+      RunSuiteInGuest(kernel.image, context.plan, context.inputs.requirements,
+                      settings, kernels::RunInGuest, context.progress);
+  context.progress.EndLine();
+  if (const int signal = InterruptSignal(); signal != 0) {
+    throw InfrastructureError(std::string("stopped: verify was interrupted "
+                                          "(SIG") +
+                              ::sigabbrev_np(signal) + ") while " +
+                              kernel.label + " ran; nothing was written");
+  }
+  report.run.kernel = std::move(run.kernel);
+  report.run.kernel_release = run.release;
+  report.run.kernel_version = run.version;
+  report.run.machine = run.machine;
+  report.tests = std::move(run.suite.tests);
+  report.run.binaries = std::move(run.suite.binaries);
+  report.health = std::move(run.health);
+  out.problems = std::move(run.problems);
+  Decide(context, report, run.blocks, run.gaps);
+  return out;
 }
 
 int Verify(int argc, char** argv, const CommandLine& line,
@@ -306,45 +599,46 @@ int Verify(int argc, char** argv, const CommandLine& line,
     throw UsageError("the selection matches no claim of the registry");
   }
   CheckReplaceable(out);
-
-  Report report;
-  report.run = DescribeRun(argc, argv, line);
-  report.note_title = inputs.registry.note_title;
-  report.areas = inputs.registry.areas;
+  const std::vector<Kernel> kernels = ResolveKernels(line, inputs, caller);
+  const bool several = kernels.size() > 1;
 
   const ScratchDirectory scratch;
   StagedDirectory staged(out);
-  SuiteSettings settings;
-  settings.test_timeout_seconds = line.timeout_seconds;
-  if (line.binary_timeout_seconds) {
-    settings.binary_bound = std::chrono::seconds(*line.binary_timeout_seconds);
-  }
-  settings.xml_dir = scratch.path();
-  settings.logs_dir = staged.MakeDirectory("logs");
-  settings.gtest_filter =
+  const std::string gtest_filter =
       any_selection ? GtestFilterForClaims(inputs.index, selected) : "";
+  RunContext context{
+      .argc = argc,
+      .argv = argv,
+      .line = line,
+      .caller = caller,
+      .inputs = inputs,
+      .selected = selected,
+      .any_selection = any_selection,
+      .gtest_filter = gtest_filter,
+      .plan = (!any_selection || !gtest_filter.empty())
+                  ? PlanSuite(inputs.suite, gtest_filter)
+                  : std::vector<PlannedBinary>{},
+      .scratch = scratch,
+      .staged = staged,
+      .progress = progress,
+      .label_progress = several,
+  };
 
-  KernelHealthWatch health;
-  // A selection whose claims no test declares runs nothing: its verdicts
-  // are untested or not checkable without any binary's help.
-  if (!any_selection || !settings.gtest_filter.empty()) {
-    SuiteRun run = RunSuite(inputs.suite, settings, progress);
-    report.tests = std::move(run.tests);
-    report.run.binaries = std::move(run.binaries);
+  std::vector<KernelReport> runs;
+  auto kernel_started = started;
+  for (const Kernel& kernel : kernels) {
+    runs.push_back(kernel.host ? RunOnHost(context, kernel)
+                               : RunOnGuest(context, kernel));
+    const auto now = Clock::now();
+    runs.back().report.run.wall_seconds =
+        std::chrono::duration<double>(now - kernel_started).count();
+    kernel_started = now;
   }
-  report.health = health.Finish();
-  progress.EndLine();
-  FillDeclaredAt(inputs.index, report.tests);
-
-  try {
-    report.claims = DecideClaims(inputs.registry, report.tests, inputs.expected,
-                                 report.run.kernel_release, selected);
-  } catch (const std::invalid_argument& error) {
-    throw InfrastructureError(error.what());
-  }
-  report.run.wall_seconds =
+  const double wall_seconds =
       std::chrono::duration<double>(Clock::now() - started).count();
 
+  std::vector<Report> reports;
+  for (const KernelReport& run : runs) reports.push_back(run.report);
   for (const Format& format : AllFormats()) {
     if (std::find(line.formats.begin(), line.formats.end(), format.name) ==
         line.formats.end()) {
@@ -352,7 +646,7 @@ int Verify(int argc, char** argv, const CommandLine& line,
     }
     std::string text;
     try {
-      text = Written(format, report, inputs.grading);
+      text = Written(format, reports, inputs.grading);
     } catch (const std::exception& error) {
       throw InfrastructureError(format.file +
                                 ": cannot be written: " + error.what());
@@ -360,7 +654,7 @@ int Verify(int argc, char** argv, const CommandLine& line,
     staged.WriteFile(format.file, text);
   }
   const std::string docs_report =
-      line.update_docs_report ? WriteMarkdown(report) : "";
+      line.update_docs_report ? WriteMarkdown(reports) : "";
   // Ctrl+C after the last binary still means: leave the old report.
   if (const int signal = InterruptSignal(); signal != 0) {
     throw InfrastructureError(std::string("interrupted (SIG") +
@@ -372,10 +666,24 @@ int Verify(int argc, char** argv, const CommandLine& line,
     WriteFileAtomically(workspace + "/docs/report.md", docs_report);
   }
 
-  ReportHealth(report.health);
-  const bool failing = ReportFailingClaims(report, line.strict);
-  std::printf("verify: %s; report in %s (%.1f s)\n", Counts(report).c_str(),
-              out.c_str(), report.run.wall_seconds);
+  bool failing = false;
+  for (const KernelReport& run : runs) {
+    const std::string prefix =
+        several ? run.report.run.kernel.label + ": " : "";
+    ReportHealth(run.report.health, prefix);
+    failing |= ReportGuestFailures(run.report, run.problems);
+    failing |= ReportFailingClaims(run.report, line.strict, prefix);
+  }
+  if (!several) {
+    std::printf("verify: %s; report in %s (%.1f s)\n",
+                Counts(reports.front()).c_str(), out.c_str(), wall_seconds);
+  } else {
+    for (const Report& report : reports) {
+      std::printf("verify: %s: %s (%.1f s)\n", report.run.kernel.label.c_str(),
+                  Counts(report).c_str(), report.run.wall_seconds);
+    }
+    std::printf("verify: report in %s (%.1f s)\n", out.c_str(), wall_seconds);
+  }
   std::fflush(stdout);
   return failing ? 1 : 0;
 }

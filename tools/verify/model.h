@@ -132,7 +132,53 @@ struct KernelHealth {
   bool Warned() const { return TaintChanged() || !warnings.empty(); }
 };
 
+// Where the suite ran: the host, or a guest kernel booted by the kernel
+// runner (tools/kernels/guest_run.h).
+struct KernelInfo {
+  // "host", or the --kernel spec's label ("linux-6.1", "bzImage").
+  std::string label = "host";
+  bool guest = false;
+  // Guests: "linux-image-6.1.0-57-cloud-amd64-unsigned 6.1.192-3" or "" for
+  // a bare image; the image file; "tcg" or "kvm" and why not KVM.
+  std::string package;
+  std::string image_path;
+  std::string accelerator;
+  std::string accelerator_note;
+  int time_scale = 1;
+  double boot_seconds = 0;
+  // Where the kernel's config came from ("package boot/config-6.1.0-57-
+  // cloud-amd64", "/proc/config.gz", "probed") for the requirements check.
+  std::string config_source;
+  // A guest that panicked, oopsed, hung or never reported: the kind
+  // ("panic", "oops", "hang", "silent", ...) and the runner's message, which
+  // names the kernel and quotes its log. "" when the run ended normally.
+  std::string failure;
+  std::string failure_message;
+  // Requirements (conformance/*/requirements) this kernel lacks, each as a
+  // sentence naming the option or system call and the folder.
+  std::vector<std::string> missing_requirements;
+  // The --kernel spec as given ("linux-6.1", "/k/bzImage").
+  std::string spec;
+  // Requirement sentences that block nothing: an option a folder
+  // marks optional that this kernel lacks; for a kernel without a config,
+  // the options no probe could tell.
+  std::vector<std::string> requirement_notes;
+  // Modules loaded in the guest before the tests (=m options).
+  std::vector<std::string> modules_loaded;
+  // The guest's kernel log, relative to the report directory
+  // ("kernels/linux-6.1/console.log"); "" for the host.
+  std::string console_log;
+  // What the guest's init noted beside the results: a mount that
+  // failed, lo that did not come up, a process that survived SIGKILL.
+  std::vector<std::string> init_notes;
+  // Binaries that did not report (fully) in this guest, one
+  // sentence each: killed at their limit, crashed, wrote no or broken XML,
+  // never ran because the guest failed first. Their claims are unverified.
+  std::vector<std::string> unreported;
+};
+
 struct RunInfo {
+  KernelInfo kernel;
   std::string kernel_release;  // uname -r
   std::string kernel_version;  // uname -v
   std::string machine;         // uname -m

@@ -2,8 +2,13 @@
 
 namespace ipcproof::verify {
 
+std::string KernelPrefix(const std::string& kernel) {
+  return kernel.empty() ? "" : kernel + " \u00b7 ";
+}
+
 std::string ProgressText(const BinaryProgress& progress) {
-  std::string text = "verify: [" + std::to_string(progress.index) + "/" +
+  std::string text = "verify: " + KernelPrefix(progress.kernel) + "[" +
+                     std::to_string(progress.index) + "/" +
                      std::to_string(progress.total) + "] " + progress.binary +
                      ": " + std::to_string(progress.done) + "/" +
                      std::to_string(progress.tests) + " tests, " +
@@ -31,7 +36,8 @@ void ProgressDisplay::Update(const BinaryProgress& progress) {
 void ProgressDisplay::Failure(const BinaryProgress& progress,
                               const std::string& test) {
   if (quiet_ || terminal_) return;
-  std::fprintf(out_, "verify: [%d/%d] %s: FAILED %s\n", progress.index,
+  std::fprintf(out_, "verify: %s[%d/%d] %s: FAILED %s\n",
+               KernelPrefix(progress.kernel).c_str(), progress.index,
                progress.total, progress.binary.c_str(), test.c_str());
   std::fflush(out_);
 }
@@ -52,6 +58,20 @@ void ProgressDisplay::Note(const std::string& text) {
   EndLine();
   std::fprintf(out_, "%s\n", text.c_str());
   std::fflush(out_);
+}
+
+void ProgressDisplay::Status(const std::string& text) {
+  if (quiet_) return;
+  if (!terminal_) {
+    std::fprintf(out_, "%s\n", text.c_str());
+    std::fflush(out_);
+    return;
+  }
+  if (line_open_ && text == shown_) return;
+  std::fprintf(out_, "\r%s\033[K", text.c_str());
+  shown_ = text;
+  std::fflush(out_);
+  line_open_ = true;
 }
 
 void ProgressDisplay::EndLine() {

@@ -3,6 +3,11 @@
 //
 //   verify: [2/11] conformance/pipe/fifo_test: 34/45 tests, 1 failed
 //
+// With several kernels each line names the kernel it is about:
+//
+//   verify: linux-6.1 · booting (tcg)
+//   verify: linux-6.1 · [2/11] conformance/pipe/fifo_test: 45/45 tests, ...
+//
 // On a terminal the line is rewritten in place (\r) and left standing when
 // the binary ends; otherwise (a log, CI) there is one line per failure as it
 // happens and one line per binary when it ends, so nothing is overwritten.
@@ -15,8 +20,9 @@
 namespace ipcproof::verify {
 
 struct BinaryProgress {
-  int index = 0;  // 1-based
-  int total = 0;  // binaries to run
+  std::string kernel;  // "linux-6.1"; empty for a run on the host alone
+  int index = 0;       // 1-based
+  int total = 0;       // binaries to run
   std::string binary;
   int done = 0;   // tests that reached a verdict
   int tests = 0;  // tests the binary will run
@@ -24,8 +30,11 @@ struct BinaryProgress {
   int skipped = 0;
 };
 
-// "verify: [2/11] conformance/pipe/fifo_test: 34/45 tests, 1 failed[, 2
-// skipped]".
+// "linux-6.1 · " (the kernel and a middle dot); "" for no kernel.
+std::string KernelPrefix(const std::string& kernel);
+
+// "verify: [linux-6.1 · ][2/11] conformance/pipe/fifo_test: 34/45 tests, 1
+// failed[, 2 skipped]".
 std::string ProgressText(const BinaryProgress& progress);
 
 class ProgressDisplay {
@@ -44,8 +53,13 @@ class ProgressDisplay {
   void Finished(const BinaryProgress& progress);
   // A full line of news ("rerunning X alone: passed").
   void Note(const std::string& text);
+  // What is happening now, for a step with no counts ("verify: linux-6.1 ·
+  // booting (tcg)"): rewritten in place on a terminal, one line otherwise.
+  void Status(const std::string& text);
   // Ends a line being rewritten, so the next output starts on its own line.
   void EndLine();
+  // Whether lines are rewritten in place.
+  bool terminal() const { return terminal_; }
 
  private:
   std::FILE* out_;

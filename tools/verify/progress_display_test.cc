@@ -52,6 +52,37 @@ TEST(ProgressTextTest, SaysBinaryTestsAndFailures) {
               HasSubstr("45/45 tests, 0 failed, 3 skipped"));
 }
 
+TEST(ProgressTextTest, NamesTheKernelWhenThereAreSeveral) {
+  BinaryProgress guest = Fifo(45, 0);
+  guest.kernel = "linux-6.1";
+  EXPECT_EQ(ProgressText(guest),
+            "verify: linux-6.1 \u00b7 [2/11] conformance/pipe/fifo_test: "
+            "45/45 tests, 0 failed");
+  EXPECT_EQ(KernelPrefix(""), "");
+}
+
+TEST(ProgressDisplayTest, AStatusIsALineInALogAndRewrittenOnATerminal) {
+  Captured log;
+  {
+    ProgressDisplay display(log.file(), /*terminal=*/false, /*quiet=*/false);
+    display.Status("verify: linux-6.1 \u00b7 booting (tcg)");
+  }
+  EXPECT_EQ(log.text(), "verify: linux-6.1 \u00b7 booting (tcg)\n");
+  Captured terminal;
+  {
+    ProgressDisplay display(terminal.file(), /*terminal=*/true,
+                            /*quiet=*/false);
+    display.Status("verify: a \u00b7 booting (tcg)");
+    BinaryProgress guest = Fifo(45, 0);
+    guest.kernel = "a";
+    display.Finished(guest);
+  }
+  EXPECT_EQ(terminal.text(),
+            "\rverify: a \u00b7 booting (tcg)\033[K"
+            "\rverify: a \u00b7 [2/11] conformance/pipe/fifo_test: 45/45 "
+            "tests, 0 failed\033[K\n");
+}
+
 TEST(ProgressDisplayTest, ALogGetsOneLinePerFailureAndPerBinary) {
   Captured out;
   {

@@ -208,25 +208,39 @@ std::chrono::seconds BinaryBound(int tests, int test_timeout_seconds) {
       static_cast<long long>(tests) * (test_timeout_seconds + 5) + 60);
 }
 
+std::vector<std::string> BinaryNames(const std::vector<PlannedBinary>& plan) {
+  std::vector<std::string> names;
+  for (const PlannedBinary& planned : plan)
+    names.push_back(planned.binary.name);
+  return names;
+}
+
+std::vector<PlannedBinary> PlanSuite(const std::vector<SuiteBinary>& binaries,
+                                     const std::string& gtest_filter) {
+  for (const char* name : kHarnessVariables) ::unsetenv(name);
+  std::vector<PlannedBinary> plan;
+  for (const SuiteBinary& binary : binaries) {
+    std::vector<std::string> tests = ListTests(binary, gtest_filter);
+    if (!gtest_filter.empty() && tests.empty()) continue;
+    plan.push_back({binary, std::move(tests)});
+  }
+  return plan;
+}
+
 SuiteRun RunSuite(const std::vector<SuiteBinary>& binaries,
                   const SuiteSettings& settings, ProgressDisplay& progress) {
+  return RunPlannedSuite(PlanSuite(binaries, settings.gtest_filter), settings,
+                         progress);
+}
+
+SuiteRun RunPlannedSuite(const std::vector<PlannedBinary>& plan,
+                         const SuiteSettings& settings,
+                         ProgressDisplay& progress) {
   for (const char* name : kHarnessVariables) ::unsetenv(name);
-
-  struct Planned {
-    const SuiteBinary* binary;
-    std::vector<std::string> tests;
-  };
-  std::vector<Planned> plan;
-  for (const SuiteBinary& binary : binaries) {
-    std::vector<std::string> tests = ListTests(binary, settings.gtest_filter);
-    if (!settings.gtest_filter.empty() && tests.empty()) continue;
-    plan.push_back({&binary, std::move(tests)});
-  }
-
   SuiteRun run;
   std::set<std::string> log_names;
   for (size_t i = 0; i < plan.size(); ++i) {
-    const SuiteBinary& binary = *plan[i].binary;
+    const SuiteBinary& binary = plan[i].binary;
     const std::vector<std::string>& listed = plan[i].tests;
     // Two binaries of one name in different folders keep separate logs.
     std::string log_name = BaseName(binary.name);
@@ -241,6 +255,7 @@ SuiteRun RunSuite(const std::vector<SuiteBinary>& binaries,
     BinaryProgress counts;
     counts.index = static_cast<int>(i + 1);
     counts.total = static_cast<int>(plan.size());
+    counts.kernel = settings.kernel_label;
     counts.binary = binary.name;
     counts.tests = static_cast<int>(listed.size());
     progress.Update(counts);
@@ -274,10 +289,11 @@ SuiteRun RunSuite(const std::vector<SuiteBinary>& binaries,
                                   ", which verify reran alone");
       }
       result.rerun = same->first;
-      progress.Note("verify: [" + std::to_string(i + 1) + "/" +
-                    std::to_string(plan.size()) + "] " + binary.name +
-                    ": reran " + result.full_name + " alone: " +
-                    std::string(TestStatusName(same->first.status)));
+      progress.Note(
+          "verify: " + KernelPrefix(settings.kernel_label) + "[" +
+          std::to_string(i + 1) + "/" + std::to_string(plan.size()) + "] " +
+          binary.name + ": reran " + result.full_name +
+          " alone: " + std::string(TestStatusName(same->first.status)));
     }
     for (TestResult& result : results) run.tests.push_back(std::move(result));
     run.binaries.push_back(binary.name);

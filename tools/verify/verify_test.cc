@@ -548,6 +548,36 @@ TEST_F(VerifyTest, BadOptionsAreUsageErrors) {
   EXPECT_TRUE(Ran().empty());
 }
 
+TEST_F(VerifyTest, KernelHostGivenExplicitlyIsTheDefaultRun) {
+  const std::string suite =
+      Suite({{"alpha", {{"tests", {Test("FakePipe.Blocks", "pipe.blocks")}}}}});
+  const Outcome run =
+      Run({"--suite", suite, "--out", out_, "--kernel", "host"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(VerdictOf("pipe.blocks"), "confirmed");
+  // The lines of a run on the host alone: no kernel named in them.
+  EXPECT_THAT(run.err, HasSubstr("verify: [1/1] " + dir_ +
+                                 "/bin/alpha: 1/1 tests, 0 failed\n"));
+  EXPECT_THAT(run.out, StartsWith("verify: "));
+  EXPECT_THAT(run.out, Not(HasSubstr("host:")));
+}
+
+TEST_F(VerifyTest, AKernelThatDoesNotResolveIsRefusedBeforeAnythingRuns) {
+  MakeEarlierReport();
+  const auto before = Snapshot(out_);
+  const std::string suite =
+      Suite({{"alpha", {{"tests", {Test("FakePipe.Blocks", "pipe.blocks")}}}}});
+  const Outcome run = Run({"--suite", suite, "--out", out_, "--kernel", "host",
+                           "--kernel", dir_ + "/no-such/bzImage"});
+  ExpectRefused(run, "verify: --kernel " + dir_ + "/no-such/bzImage: ", before);
+  EXPECT_TRUE(Ran().empty()) << "the host ran although a kernel is unknown";
+  ExpectRefused(Run({"--suite", suite, "--out", out_, "--kernel", "host",
+                     "--kernel", "host"}),
+                "verify: --kernel: \"host\" is given twice", before);
+  ExpectRefused(Run({"--suite", suite, "--out", out_, "--accel", "hvf"}),
+                "--accel", before);
+}
+
 TEST_F(VerifyTest, ADirectoryVerifyDidNotWriteIsNeverReplaced) {
   ASSERT_EQ(::mkdir(out_.c_str(), 0755), 0);
   std::ofstream(out_ + "/precious.txt") << "a user's file\n";
