@@ -89,8 +89,31 @@ struct SuiteCounts {
 // `prefix`: "[label] " before the test's name when several kernels share
 // the file, so no reader merges one kernel's test with another's; their
 // suite is the kernel's, so each test then names its binary too.
+// A failed test whose every claim is an expected deviation on this kernel
+// (docs/expected-deviations.json): the reason, written as the test's
+// "expected_deviation" property so a reader of the XML (CI's counter) can
+// tell a known kernel difference from a new failure. "" otherwise.
+std::string ExpectedDeviationOf(const Report& report, const TestResult& test) {
+  if (FinalStatus(test) != TestStatus::kFailed || test.claims.empty()) {
+    return "";
+  }
+  std::string reason;
+  for (const std::string& id : test.claims) {
+    const auto claim =
+        std::find_if(report.claims.begin(), report.claims.end(),
+                     [&](const ClaimReport& c) { return c.claim.id == id; });
+    if (claim == report.claims.end() ||
+        claim->verdict != Verdict::kExpectedDeviation) {
+      return "";
+    }
+    if (reason.empty()) reason = id + ": " + claim->expected_deviation_reason;
+  }
+  return reason;
+}
+
 void AddTestcase(pugi::xml_node suite, const TestResult& test,
-                 SuiteCounts& counts, const std::string& prefix = "") {
+                 SuiteCounts& counts, const std::string& prefix = "",
+                 const std::string& expected_deviation = "") {
   pugi::xml_node testcase = suite.append_child("testcase");
   testcase.append_attribute("classname") = CleanText(test.suite).c_str();
   testcase.append_attribute("name") = CleanText(prefix + test.name).c_str();
@@ -118,6 +141,8 @@ void AddTestcase(pugi::xml_node suite, const TestResult& test,
   }
   if (!test.declared_at.empty())
     AddProperty(properties, "declared_at", test.declared_at);
+  if (!expected_deviation.empty())
+    AddProperty(properties, "expected_deviation", expected_deviation);
   if (test.rerun) {
     AddProperty(properties, "rerun", TestStatusName(test.rerun->status));
     if (test.rerun->failure_kind != FailureKind::kNone) {
@@ -289,7 +314,9 @@ std::string WriteJunit(const Report& report) {
     AddProperty(properties, "verify_version", report.run.verify_version);
     AddKernelProperties(properties, report.run.kernel, Label(report), false);
     for (const TestResult& test : report.tests) {
-      if (test.binary == binary) AddTestcase(suite, test, counts);
+      if (test.binary == binary) {
+        AddTestcase(suite, test, counts, "", ExpectedDeviationOf(report, test));
+      }
     }
     total.Add(counts);
     suites.emplace_back(suite, counts);
@@ -348,7 +375,10 @@ std::string WriteJunit(const std::vector<Report>& reports) {
     }
     for (const std::string& binary : binaries) {
       for (const TestResult& test : report.tests) {
-        if (test.binary == binary) AddTestcase(suite, test, counts, prefix);
+        if (test.binary == binary) {
+          AddTestcase(suite, test, counts, prefix,
+                      ExpectedDeviationOf(report, test));
+        }
       }
     }
     AddKernelCases(suite, report, prefix, counts);

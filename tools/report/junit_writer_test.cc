@@ -169,6 +169,44 @@ TEST(JunitOneKernelTest, AGuestThatFailedIsAnErrorCase) {
   }
 }
 
+// The property CI's counter reads to tell a listed kernel difference from a
+// new failure: only on a failed test whose claims are all expected there.
+TEST(JunitOneKernelTest, AFailureTheRegistryExpectsCarriesItsReason) {
+  Report report = testing::SampleKernels().reports[1];
+  // The reasons on failed test cases, in document order.
+  const auto marked = [](const std::string& xml) {
+    pugi::xml_document document;
+    EXPECT_TRUE(document.load_string(xml.c_str()));
+    std::vector<std::string> reasons;
+    for (const pugi::xpath_node& node : document.select_nodes(
+             "//testcase[properties/property[@name='expected_deviation']]")) {
+      EXPECT_TRUE(node.node().child("failure")) << "marked but not failed";
+      reasons.push_back(node.node()
+                            .select_node("properties/property[@name="
+                                         "'expected_deviation']/@value")
+                            .attribute()
+                            .value());
+    }
+    return reasons;
+  };
+  const std::vector<std::string> before = marked(WriteJunit(report));
+  int changed = 0;
+  for (ClaimReport& claim : report.claims) {
+    if (claim.verdict != Verdict::kDeviates) continue;
+    claim.verdict = Verdict::kExpectedDeviation;
+    claim.expected_deviation_reason = "known on linux-6.1";
+    ++changed;
+  }
+  ASSERT_GT(changed, 0) << "the 6.1 sample has no deviating claim";
+  const std::vector<std::string> after = marked(WriteJunit(report));
+  ASSERT_GT(after.size(), before.size()) << "a deviation is not marked";
+  EXPECT_THAT(
+      after, ::testing::Contains(::testing::HasSubstr(": known on linux-6.1")));
+  for (const std::string& reason : before) {
+    EXPECT_THAT(reason, ::testing::Not(::testing::HasSubstr("linux-6.1")));
+  }
+}
+
 class JunitKernelsTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -113,7 +113,8 @@ TEST(MarkUnverifiedTest, LeavesClaimsNoTestDeclaresAlone) {
 ClaimReport SpeedClaim(Verdict verdict, bool measures_speed) {
   ClaimReport report;
   report.claim = Claim("pipe.fast", "conformance/pipe");
-  report.claim.rule = claims::MeasuredRule{.figure = "rate",
+  report.claim.rule = claims::MeasuredRule{.text = "a rate rule",
+                                           .figure = "rate",
                                            .aggregate = "min",
                                            .op = ">=",
                                            .threshold = 1000,
@@ -127,7 +128,10 @@ ClaimReport SpeedClaim(Verdict verdict, bool measures_speed) {
 }
 
 TEST(UnverifySpeedUnderEmulationTest, OnlySpeedRulesOfTcgGuestsAreSetAside) {
-  KernelInfo tcg{.label = "linux-6.1", .guest = true, .accelerator = "tcg"};
+  KernelInfo tcg;
+  tcg.label = "linux-6.1";
+  tcg.guest = true;
+  tcg.accelerator = "tcg";
   KernelInfo kvm = tcg;
   kvm.accelerator = "kvm";
   KernelInfo host;
