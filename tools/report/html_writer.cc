@@ -773,11 +773,7 @@ void WriteDiffers(const std::vector<Report>& reports,
                   const std::vector<std::string>& labels,
                   const std::vector<ClaimAcrossKernels>& rows,
                   std::string& html) {
-  int answers = 0, coverage = 0;
-  for (const ClaimAcrossKernels& row : rows) {
-    answers += row.difference == Difference::kAnswers;
-    coverage += row.difference == Difference::kCoverage;
-  }
+  const auto [answers, coverage] = CountDifferences(rows);
   html += "<section id=\"differs\">\n<h2>Differs between kernels</h2>\n";
   if (answers + coverage == 0) {
     html +=
@@ -953,11 +949,7 @@ std::string WriteHtml(const std::vector<Report>& reports) {
             "</strong> Its log is under <a href=\"#guest-failures\">Guest "
             "failures</a>.</p></div>\n";
   }
-  int answers = 0, coverage = 0;
-  for (const ClaimAcrossKernels& row : rows) {
-    answers += row.difference == Difference::kAnswers;
-    coverage += row.difference == Difference::kCoverage;
-  }
+  const auto [answers, coverage] = CountDifferences(rows);
   if (answers + coverage > 0) {
     html += fmt::format(
         "<p class=\"differs-count\"><strong>{} claim(s) got different answers "

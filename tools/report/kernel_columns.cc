@@ -182,4 +182,13 @@ std::vector<KernelFact> KernelFacts(const Report& report) {
   return facts;
 }
 
+DifferenceCounts CountDifferences(const std::vector<ClaimAcrossKernels>& rows) {
+  DifferenceCounts counts;
+  for (const ClaimAcrossKernels& row : rows) {
+    counts.answers += row.difference == Difference::kAnswers;
+    counts.coverage += row.difference == Difference::kCoverage;
+  }
+  return counts;
+}
+
 }  // namespace ipcproof::verify

@@ -51,6 +51,13 @@ struct ClaimAcrossKernels {
 std::vector<ClaimAcrossKernels> ClaimsAcrossKernels(
     const std::vector<Report>& reports);
 
+// How many rows differ in answers and how many in coverage.
+struct DifferenceCounts {
+  int answers = 0;
+  int coverage = 0;
+};
+DifferenceCounts CountDifferences(const std::vector<ClaimAcrossKernels>& rows);
+
 // A verdict that is an answer: not unverified, not checkable or untested.
 bool IsAnswer(Verdict verdict);
 

@@ -488,11 +488,7 @@ void WriteDiffers(const std::vector<Report>& reports,
                   const std::vector<std::string>& labels,
                   const std::vector<ClaimAcrossKernels>& rows,
                   std::string& md) {
-  int answers = 0, coverage = 0;
-  for (const ClaimAcrossKernels& row : rows) {
-    answers += row.difference == Difference::kAnswers;
-    coverage += row.difference == Difference::kCoverage;
-  }
+  const auto [answers, coverage] = CountDifferences(rows);
   md +=
       "<a id=\"differs-between-kernels\"></a>\n\n## Differs between "
       "kernels\n\n";
@@ -641,11 +637,7 @@ std::string WriteMarkdown(const std::vector<Report>& reports) {
     md += "> **" + MarkdownEscape(sentence) +
           "** Its log is under [Guest failures](#guest-failures).\n\n";
   }
-  int answers = 0, coverage = 0;
-  for (const ClaimAcrossKernels& row : rows) {
-    answers += row.difference == Difference::kAnswers;
-    coverage += row.difference == Difference::kCoverage;
-  }
+  const auto [answers, coverage] = CountDifferences(rows);
   if (answers + coverage > 0) {
     md += fmt::format(
         "**{} claim(s) got different answers on different kernels, and {} "

@@ -15,6 +15,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/verify/captured_output.h"
 #include "tools/verify/verify_error.h"
 
 namespace ipcproof::verify {
@@ -91,26 +92,6 @@ std::string ReadFile(const std::string& path) {
 bool Exists(const std::string& path) {
   return ::access(path.c_str(), F_OK) == 0;
 }
-
-// Captures what the progress display prints.
-class Captured {
- public:
-  Captured() { file_ = ::open_memstream(&data_, &size_); }
-  ~Captured() {
-    std::fclose(file_);
-    std::free(data_);
-  }
-  std::FILE* file() { return file_; }
-  std::string text() {
-    std::fflush(file_);
-    return std::string(data_, size_);
-  }
-
- private:
-  char* data_ = nullptr;
-  size_t size_ = 0;
-  std::FILE* file_;
-};
 
 class GuestSuiteTest : public ::testing::Test {
  protected:

@@ -6,31 +6,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/verify/captured_output.h"
 
 namespace ipcproof::verify {
 namespace {
 
 using ::testing::HasSubstr;
-
-// Captures what a display prints.
-class Captured {
- public:
-  Captured() { file_ = ::open_memstream(&data_, &size_); }
-  ~Captured() {
-    std::fclose(file_);
-    std::free(data_);
-  }
-  std::FILE* file() { return file_; }
-  std::string text() {
-    std::fflush(file_);
-    return std::string(data_, size_);
-  }
-
- private:
-  char* data_ = nullptr;
-  size_t size_ = 0;
-  std::FILE* file_;
-};
 
 BinaryProgress Fifo(int done, int failed) {
   BinaryProgress progress;
