@@ -314,7 +314,8 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
                  "optionally =VERSION (fetched into the cache), or the path of "
                  "a bzImage or "
                  "vmlinuz (its config beside it: config-SUFFIX, PATH.config "
-                 "or .config)"))
+                 "or .config); LABEL=PATH names that kernel's column "
+                 "(student=./bzImage)"))
       ->allow_extra_args(false)
       ->option_text("SPEC");
   app.add_option(

@@ -253,6 +253,19 @@ std::string DirectoryName(const std::string& label) {
   return name;
 }
 
+// "LABEL=PATH" -> {LABEL, PATH} when the part after the first '=' is a
+// path (has a '/'); anything else -> {"", spec} (a shorthand, a package, a
+// PACKAGE=VERSION, a path).
+std::pair<std::string, std::string> SplitKernelLabel(const std::string& spec) {
+  const size_t equals = spec.find('=');
+  if (equals == std::string::npos || equals == 0 ||
+      spec.find('/', equals) == std::string::npos ||
+      spec.substr(0, equals).find('/') != std::string::npos) {
+    return {"", spec};
+  }
+  return {spec.substr(0, equals), spec.substr(equals + 1)};
+}
+
 // Every kernel of the command line, resolved before anything runs: a spec
 // that does not resolve stops the run with the resolver's message.
 std::vector<Kernel> ResolveKernels(const CommandLine& line,
@@ -280,17 +293,23 @@ std::vector<Kernel> ResolveKernels(const CommandLine& line,
       // A path is the caller's, not the runfiles tree's `bazel run` starts
       // verify in; a bare name is a path only when that file is there
       // ("bzImage"), not when a directory is ("linux-6.1", a source tree).
-      std::string given = spec;
-      if (spec.find('/') != std::string::npos ||
-          IsRegularFile(FromCaller(caller, spec))) {
-        given = FromCaller(caller, spec);
+      // LABEL=PATH names the column ("student=./bzImage"): a PATH has a
+      // '/', which no Debian version (PACKAGE=VERSION) has.
+      const auto [chosen_label, path_spec] = SplitKernelLabel(spec);
+      std::string given = path_spec;
+      if (path_spec.find('/') != std::string::npos ||
+          IsRegularFile(FromCaller(caller, path_spec))) {
+        given = FromCaller(caller, path_spec);
       }
       try {
         kernel.image = kernels::ResolveKernel(given, options);
       } catch (const std::exception& error) {
         throw InfrastructureError("--kernel " + spec + ": " + error.what());
       }
-      kernel.label = kernel.image.label.empty() ? spec : kernel.image.label;
+      kernel.label = !chosen_label.empty()        ? chosen_label
+                     : kernel.image.label.empty() ? spec
+                                                  : kernel.image.label;
+      kernel.image.label = kernel.label;
     }
     // Two images called bzImage are two columns all the same.
     const std::string base = kernel.label;

@@ -576,6 +576,13 @@ TEST_F(VerifyTest, AKernelThatDoesNotResolveIsRefusedBeforeAnythingRuns) {
                 "verify: --kernel: \"host\" is given twice", before);
   ExpectRefused(Run({"--suite", suite, "--out", out_, "--accel", "hvf"}),
                 "--accel", before);
+  // LABEL=PATH: the label names the column, the path is what resolves.
+  ExpectRefused(Run({"--suite", suite, "--out", out_, "--kernel",
+                     "student=" + dir_ + "/no-such/bzImage"}),
+                "verify: --kernel student=" + dir_ +
+                    "/no-such/bzImage: kernel image " + dir_ +
+                    "/no-such/bzImage: not a file",
+                before);
 }
 
 TEST_F(VerifyTest, ADirectoryVerifyDidNotWriteIsNeverReplaced) {

@@ -108,7 +108,7 @@ verify_args+=("--guest-busybox=$busybox")
 
 mkdir -p "$outputs"
 report=$outputs/report
-command=("$verify" --no-host --kernel "$vmlinuz" --out "$report" --formats md,json,junit
+command=("$verify" --no-host --kernel "$label=$vmlinuz" --out "$report" --formats md,json,junit
   "${verify_args[@]}")
 echo "guest run $label: ${command[*]}"
 start=$(date +%s.%N)
