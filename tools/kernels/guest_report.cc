@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "tools/kernels/console_log.h"
-#include "tools/kernels/text_lines.h"
+#include "tools/kernels/text_files.h"
 
 namespace ipcproof::kernels {
 namespace {

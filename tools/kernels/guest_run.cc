@@ -22,7 +22,7 @@
 #include "tools/kernels/module_plan.h"
 #include "tools/kernels/qemu.h"
 #include "tools/kernels/syscall_names.h"
-#include "tools/kernels/text_lines.h"
+#include "tools/kernels/text_files.h"
 
 extern "C" const char ipcproof_guest_init_start[];
 extern "C" const char ipcproof_guest_init_end[];
@@ -43,18 +43,6 @@ constexpr int kHeartbeatSeconds = 5;
 // ticks every kHeartbeatSeconds while a binary runs).
 seconds BootAllowance(const std::string& accelerator) {
   return accelerator == "kvm" ? seconds(30) : seconds(90);
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool IsFile(const std::string& path) {
-  struct stat status {};
-  return ::stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode);
 }
 
 // ---- The initramfs.
@@ -191,7 +179,7 @@ KvmAnswer ProbeKvm(const GuestRequest& request) {
     throw std::runtime_error("interrupted while probing KVM");
   }
   const DecodedStream stream =
-      DecodeResultStream(ReadText(config.results_path));
+      DecodeResultStream(ReadTextOrEmpty(config.results_path));
   if (stream.has_end) {
     answer.works = true;
     return answer;
@@ -385,7 +373,7 @@ GuestRun RunInGuest(const GuestRequest& request) {
   }
 
   const DecodedStream stream =
-      DecodeResultStream(ReadText(config.results_path));
+      DecodeResultStream(ReadTextOrEmpty(config.results_path));
   GuestRun run = run_template;
   const RecordsSeen seen = ApplyRecords(stream.records, &run);
   run.console_log_path = config.console_log_path;
@@ -403,7 +391,7 @@ GuestRun RunInGuest(const GuestRequest& request) {
   RunLimits run_limits;
   run_limits.silence = std::chrono::duration_cast<seconds>(limits.silence);
   run_limits.total = total_limit;
-  ClassifyRun(outcome, stream, seen, ReadText(config.console_log_path),
+  ClassifyRun(outcome, stream, seen, ReadTextOrEmpty(config.console_log_path),
               run_limits, &run);
   return run;
 }

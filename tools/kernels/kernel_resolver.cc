@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "tools/kernels/text_files.h"
+
 namespace ipcproof::kernels {
 namespace {
 
@@ -29,24 +31,9 @@ std::string Env(const char* name) {
   return value ? value : "";
 }
 
-bool IsFile(const std::string& path) {
-  struct stat status {};
-  return ::stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode);
-}
-
 bool IsDirectory(const std::string& path) {
   struct stat status {};
   return ::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode);
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw std::system_error(errno, std::generic_category(), "open " + path);
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::vector<std::string> Fields(std::string_view line) {
@@ -466,7 +453,8 @@ KernelImage ResolveKernel(std::string_view spec_view,
   std::string lock_file = options.lock_file;
   std::vector<std::string> tried;
   if (lock_file.empty()) lock_file = DefaultLockFile(&tried);
-  if (!lock_file.empty()) lock = ParseLockFile(ReadText(lock_file), lock_file);
+  if (!lock_file.empty())
+    lock = ParseLockFile(ReadTextOrThrow(lock_file), lock_file);
 
   std::string label, package, version;
   bool locked = false;

@@ -12,31 +12,12 @@
 #include <set>
 #include <sstream>
 
+#include "tools/kernels/text_files.h"
+
 namespace ipcproof::kernels {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool IsFile(const std::string& path) {
-  struct stat status {};
-  return ::stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode);
-}
-
-std::vector<std::string> Lines(std::string_view text) {
-  std::vector<std::string> lines;
-  std::istringstream in{std::string(text)};
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(line);
-  }
-  return lines;
-}
 
 std::string NormalName(std::string name) {
   std::replace(name.begin(), name.end(), '-', '_');
@@ -68,7 +49,7 @@ std::string ModuleName(std::string_view path) {
 }
 
 std::vector<std::string> ModinfoDepends(const std::string& path) {
-  const std::string bytes = ReadText(path);
+  const std::string bytes = ReadTextOrEmpty(path);
   if (bytes.size() < sizeof(Elf64_Ehdr) ||
       std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0) {
     return {};
@@ -136,7 +117,7 @@ ModulePlan PlanModules(const std::string& modules_dir,
   }
   std::set<std::string> builtin;
   for (const std::string& line :
-       Lines(ReadText(modules_dir + "/modules.builtin"))) {
+       Lines(ReadTextOrEmpty(modules_dir + "/modules.builtin"))) {
     builtin.insert(ModuleName(line));
   }
   // name → (relative path, dependencies).
@@ -144,7 +125,7 @@ ModulePlan PlanModules(const std::string& modules_dir,
   const bool has_dep = IsFile(modules_dir + "/modules.dep");
   if (has_dep) {
     for (const std::string& line :
-         Lines(ReadText(modules_dir + "/modules.dep"))) {
+         Lines(ReadTextOrEmpty(modules_dir + "/modules.dep"))) {
       const size_t colon = line.find(':');
       if (colon == std::string::npos) continue;
       std::vector<std::string> depends;
