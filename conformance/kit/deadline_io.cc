@@ -23,6 +23,16 @@ int64_t MonotonicMs() {
   return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
 }
 
+// The same clock rounded up: a deadline counted from it is never reached
+// early (from the floor, a 50 ms wait that starts at 10.9 ms ends at 60 ms,
+// 49.1 ms later).
+int64_t MonotonicMsCeil() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000 +
+         (now.tv_nsec + 999999) / 1000000;
+}
+
 int MsLeft(int64_t deadline) {
   return static_cast<int>(
       std::clamp<int64_t>(deadline - MonotonicMs(), 0, INT_MAX));
@@ -43,7 +53,7 @@ int PollUntilMs(int fd, short events, int64_t deadline) {
 
 int PollWithin(int fd, short events, std::chrono::milliseconds timeout) {
   return PollUntilMs(fd, events,
-                     MonotonicMs() + ScaledTimeout(timeout).count());
+                     MonotonicMsCeil() + ScaledTimeout(timeout).count());
 }
 
 short PollEventsNow(int fd, short events) {
@@ -60,7 +70,7 @@ ReadOutcome ReadIntoWithin(int fd, std::span<std::byte> buffer,
     outcome.call = call;
     return outcome;
   };
-  const int64_t deadline = MonotonicMs() + ScaledTimeout(timeout).count();
+  const int64_t deadline = MonotonicMsCeil() + ScaledTimeout(timeout).count();
   while (outcome.bytes < buffer.size()) {
     const int left = MsLeft(deadline);
     const int ready = PollUntilMs(fd, POLLIN, deadline);

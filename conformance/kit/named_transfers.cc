@@ -21,6 +21,7 @@
 #include <system_error>
 #include <utility>
 
+#include "bpf/fault_buffer.h"
 #include "conformance/kit/alarm_deadline.h"
 #include "conformance/kit/bytes.h"
 #include "conformance/kit/child_exit.h"
@@ -57,10 +58,73 @@ ipc::UniqueFd OpenOrThrow(const std::string& path, int flags, mode_t mode = 0) {
   return ipc::UniqueFd(fd);
 }
 
-// write(2) until all `n` bytes are out; 0 or an exit code. EINTR is a
-// failure: the only signal a transfer expects is its deadline's SIGALRM.
-int WriteAllRaw(int fd, const char* data, size_t n) {
+size_t PageSize() { return static_cast<size_t>(::sysconf(_SC_PAGESIZE)); }
+
+// With TransferSetup::fault_every_page: the pages of a user buffer to drop
+// right before each system call that copies through it, so that each page
+// the kernel copies faults once (bpf/fault_buffer.h). The whole of a
+// FaultingBuffer or PerPageFileMapping, or only some of its pages (a System
+// V message's text, the shared-memory slot): one madvise(MADV_DONTNEED), as
+// their Drop() makes, over these pages alone. Default: nothing to drop (the
+// ordinary mode), and no system call.
+class PageDropper {
+ public:
+  PageDropper() = default;
+  PageDropper(const void* start, size_t length)
+      : start_(const_cast<void*>(start)), length_(length) {}
+
+  // 0, or ErrnoExit of the failed madvise. Async-signal-safe.
+  int operator()() const noexcept {
+    if (length_ == 0) return 0;
+    return ::madvise(start_, length_, MADV_DONTNEED) == 0 ? 0 : ErrnoExit();
+  }
+
+ private:
+  void* start_ = nullptr;
+  size_t length_ = 0;
+};
+
+// A user buffer one half copies through: `size` bytes after `header` bytes
+// that are never dropped (System V's mtype: 0 elsewhere). Ordinary memory,
+// or with `faulting` a FaultingBuffer in which the header ends a page and
+// data() starts the next. Private to one half: a FaultingBuffer is
+// MAP_SHARED, so A and B never share one.
+class UserBuffer {
+ public:
+  UserBuffer(size_t size, size_t header, bool faulting) : size_(size) {
+    if (size == 0 && header == 0) return;
+    if (!faulting) {
+      // operator new's alignment suits the header's long.
+      plain_.resize(header + size);
+      data_ = plain_.data() + header;
+      return;
+    }
+    const size_t page = PageSize();
+    const size_t header_bytes = (header + page - 1) / page * page;
+    faulting_.emplace(header_bytes + std::max<size_t>(size, 1));
+    data_ = faulting_->data() + header_bytes;
+    drop_ = PageDropper(data_, size);
+  }
+
+  char* data() const { return data_; }
+  size_t size() const { return size_; }
+  const PageDropper& drop() const { return drop_; }
+
+ private:
+  size_t size_;
+  std::vector<char> plain_;
+  std::optional<bpf::FaultingBuffer> faulting_;
+  char* data_ = nullptr;
+  PageDropper drop_;
+};
+
+// write(2) until all `n` bytes are out, `drop` before each call; 0 or an
+// exit code. EINTR is a failure: the only signal a transfer expects is its
+// deadline's SIGALRM.
+int WriteAllRaw(int fd, const char* data, size_t n,
+                const PageDropper& drop = {}) {
   while (n > 0) {
+    if (const int code = drop()) return code;
     const ssize_t done = ::write(fd, data, n);
     if (done < 0) return ErrnoExit();
     if (done == 0) return kZeroLengthWrite;
@@ -84,28 +148,37 @@ int SpliceAllRaw(int from, int to, size_t n) {
 // What B does with each chunk it received, whatever the channel: count it
 // against a bound of size + chunk bytes (a kernel that delivers more, a
 // chunk twice, fails instead of filling a disk), checksum it, write it into
-// the sink. 0 or an exit code.
+// the sink (`drop` before each write: the checksum's reads mapped the pages
+// again). 0 or an exit code.
 int SinkChunk(int sink, const char* data, size_t n, size_t bound, size_t* total,
-              uint64_t* checksum) {
+              uint64_t* checksum, const PageDropper& drop) {
   *total += n;
   if (*total > bound) return kReceivedTooMuch;
   *checksum = TransferChecksumUpdate(*checksum, data, n);
-  return WriteAllRaw(sink, data, n);
+  return WriteAllRaw(sink, data, n, drop);
 }
 
 // B's loop over a stream (socket or pipe) read into `buffer`: read until
 // EOF, each chunk through SinkChunk.
-int ReceiveStream(int from, int sink, char* buffer, size_t capacity,
-                  size_t bound, size_t* total, uint64_t* checksum) {
+int ReceiveStream(int from, int sink, const UserBuffer& buffer, size_t bound,
+                  size_t* total, uint64_t* checksum) {
   for (;;) {
-    const ssize_t n = ::read(from, buffer, capacity);
+    if (const int code = buffer.drop()()) return code;
+    const ssize_t n = ::read(from, buffer.data(), buffer.size());
     if (n < 0) return ErrnoExit();
     if (n == 0) return 0;
-    if (const int code = SinkChunk(sink, buffer, static_cast<size_t>(n), bound,
-                                   total, checksum)) {
+    if (const int code = SinkChunk(sink, buffer.data(), static_cast<size_t>(n),
+                                   bound, total, checksum, buffer.drop())) {
       return code;
     }
   }
+}
+
+// A queue's chunk in the faulting mode: whole pages where at least one fits,
+// so each message's text is whole pages and its bytes whole faults.
+size_t FaultingChunk(size_t chunk, bool faulting) {
+  const size_t page = PageSize();
+  return faulting && chunk >= page ? chunk / page * page : chunk;
 }
 
 // kTransferDeadline (scaled) from now on CLOCK_MONOTONIC. TimeScale reads
@@ -170,17 +243,27 @@ class SocketTransfer final : public PreparedTransfer {
  public:
   SocketTransfer(const TransferSetup& setup, SocketMethod method,
                  SocketFamily family)
-      : size_(setup.size),
+      : PreparedTransfer(setup),
+        size_(setup.size),
         chunk_(setup.chunk),
         method_(method),
         source_(OpenOrThrow(setup.source_path, O_RDONLY)),
-        send_buffer_(method == SocketMethod::kReadWrite ? setup.chunk : 0),
-        receive_buffer_(setup.chunk) {
+        send_buffer_(method == SocketMethod::kReadWrite ? setup.chunk : 0, 0,
+                     setup.fault_every_page),
+        receive_buffer_(setup.chunk, 0, setup.fault_every_page) {
     auto sockets = ConnectedSockets(family);
     sender_ = std::move(sockets.first);
     receiver_ = std::move(sockets.second);
     if (method == SocketMethod::kSplice) {
       splice_pipe_.emplace(ipc::Pipe::Create(O_CLOEXEC));
+    }
+    // The faulting mode maps the source here, one mapping per page, so that
+    // no read of it faults around its neighbours; Send then makes no mmap.
+    if (method == SocketMethod::kMmapWrite && setup.fault_every_page &&
+        size_ > 0) {
+      source_mapping_.emplace(source_.get(), size_);
+      source_drop_ =
+          PageDropper(source_mapping_->data(), source_mapping_->size());
     }
   }
 
@@ -192,17 +275,33 @@ class SocketTransfer final : public PreparedTransfer {
       case SocketMethod::kReadWrite:
         // Per chunk: read(file) + write(socket).
         while (offset < size_) {
+          if (const int code = send_buffer_.drop()()) return code;
           const ssize_t n = ::read(source, send_buffer_.data(),
                                    std::min(chunk_, size_ - offset));
           if (n < 0) return ErrnoExit();
           if (n == 0) return kSourceEndedEarly;
-          if (const int code = WriteAllRaw(socket, send_buffer_.data(), n)) {
+          if (const int code = WriteAllRaw(socket, send_buffer_.data(), n,
+                                           send_buffer_.drop())) {
             return code;
           }
           offset += static_cast<size_t>(n);
         }
         return 0;
       case SocketMethod::kMmapWrite: {
+        if (source_mapping_) {
+          // Faulting mode: per chunk, write(socket) from the per-page
+          // mapping Prepare made, dropped before each write.
+          const char* bytes = source_mapping_->data();
+          while (offset < size_) {
+            const size_t n = std::min(chunk_, size_ - offset);
+            if (const int code =
+                    WriteAllRaw(socket, bytes + offset, n, source_drop_)) {
+              return code;
+            }
+            offset += n;
+          }
+          return 0;
+        }
         // Once: mmap(file) and munmap; per chunk: write(socket) from the
         // mapping.
         void* map = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, source, 0);
@@ -266,9 +365,8 @@ class SocketTransfer final : public PreparedTransfer {
   int Receive() override {
     size_t total = 0;
     uint64_t checksum = kTransferChecksumSeed;
-    const int code = ReceiveStream(
-        receiver_.get(), sink_fd(), receive_buffer_.data(),
-        receive_buffer_.size(), size_ + chunk_, &total, &checksum);
+    const int code = ReceiveStream(receiver_.get(), sink_fd(), receive_buffer_,
+                                   size_ + chunk_, &total, &checksum);
     ReportFromReceiver(total, checksum, true);
     return code;
   }
@@ -281,8 +379,10 @@ class SocketTransfer final : public PreparedTransfer {
   ipc::UniqueFd sender_;
   ipc::UniqueFd receiver_;
   std::optional<ipc::Pipe> splice_pipe_;
-  std::vector<char> send_buffer_;
-  std::vector<char> receive_buffer_;
+  UserBuffer send_buffer_;
+  UserBuffer receive_buffer_;
+  std::optional<bpf::PerPageFileMapping> source_mapping_;
+  PageDropper source_drop_;
 };
 
 template <SocketMethod method, SocketFamily family>
@@ -297,12 +397,14 @@ std::unique_ptr<PreparedTransfer> PrepareSocket(const TransferSetup& setup) {
 class PipeTransfer final : public PreparedTransfer {
  public:
   PipeTransfer(const TransferSetup& setup, bool splice)
-      : size_(setup.size),
+      : PreparedTransfer(setup),
+        size_(setup.size),
         chunk_(setup.chunk),
         splice_(splice),
         source_(OpenOrThrow(setup.source_path, O_RDONLY)),
         pipe_(ipc::Pipe::Create(O_CLOEXEC)),
-        buffer_(splice ? 0 : setup.chunk) {}
+        send_buffer_(splice ? 0 : setup.chunk, 0, setup.fault_every_page),
+        receive_buffer_(splice ? 0 : setup.chunk, 0, setup.fault_every_page) {}
 
   int Send() override {
     const int source = source_.get();
@@ -318,10 +420,12 @@ class PipeTransfer final : public PreparedTransfer {
         if (n == 0) return kSourceEndedEarly;
       } else {
         // Per chunk: read(file) + write(pipe).
-        n = ::read(source, buffer_.data(), want);
+        if (const int code = send_buffer_.drop()()) return code;
+        n = ::read(source, send_buffer_.data(), want);
         if (n < 0) return ErrnoExit();
         if (n == 0) return kSourceEndedEarly;
-        if (const int code = WriteAllRaw(pipe_write, buffer_.data(), n)) {
+        if (const int code = WriteAllRaw(pipe_write, send_buffer_.data(), n,
+                                         send_buffer_.drop())) {
           return code;
         }
       }
@@ -344,10 +448,8 @@ class PipeTransfer final : public PreparedTransfer {
     const int pipe_read = pipe_.read_fd();
     if (!splice_) {
       // B: read(pipe) + write(sink) until EOF.
-      std::vector<char>& buffer = buffer_;  // A's buffer: B's own copy
-      const int code =
-          ReceiveStream(pipe_read, sink_fd(), buffer.data(), buffer.size(),
-                        size_ + chunk_, &total, &checksum);
+      const int code = ReceiveStream(pipe_read, sink_fd(), receive_buffer_,
+                                     size_ + chunk_, &total, &checksum);
       ReportFromReceiver(total, checksum, true);
       return code;
     }
@@ -370,7 +472,8 @@ class PipeTransfer final : public PreparedTransfer {
   const bool splice_;
   ipc::UniqueFd source_;
   ipc::Pipe pipe_;
-  std::vector<char> buffer_;
+  UserBuffer send_buffer_;
+  UserBuffer receive_buffer_;
 };
 
 template <bool splice>
@@ -382,43 +485,65 @@ std::unique_ptr<PreparedTransfer> PreparePipe(const TransferSetup& setup) {
 
 // --- Through a System V queue ------------------------------------------------
 
-// A msgbuf: the long mtype, then up to `text` bytes; allocated as longs so
-// it is aligned for mtype.
-std::vector<long> MessageBuffer(size_t text) {
-  return std::vector<long>(1 + (text + sizeof(long) - 1) / sizeof(long) + 1);
-}
+// A msgbuf: the long mtype, then up to `text` bytes of text. In the
+// faulting mode the mtype ends a page of its own and the text starts the
+// next, and only the text's pages are dropped: msgsnd reads the mtype with
+// one get_user and msgrcv writes it with one put_user (do_msgsnd,
+// do_msg_fill), apart from the text's copy (load_msg, store_msg).
+class MessageBuffer {
+ public:
+  MessageBuffer(size_t text, bool faulting)
+      : buffer_(text, sizeof(long), faulting) {}
+  void* message() const { return buffer_.data() - sizeof(long); }
+  // Written by the process itself before its first call, so the mtype's
+  // page is mapped (a user-mode fault, not the kernel's: B's pages of a
+  // MAP_SHARED buffer are not mapped after the fork).
+  void SetType(long type) const {
+    *static_cast<volatile long*>(message()) = type;
+  }
+  char* text() const { return buffer_.data(); }
+  const PageDropper& drop() const { return buffer_.drop(); }
+
+ private:
+  UserBuffer buffer_;
+};
 
 class SysvMsgTransfer final : public PreparedTransfer {
  public:
   explicit SysvMsgTransfer(const TransferSetup& setup)
-      : size_(setup.size),
+      : PreparedTransfer(setup),
+        size_(setup.size),
         // One message carries at most msgmax bytes, and a queue holds at
         // most msgmnb (msgop(2): EINVAL above msgmax).
-        chunk_(std::min<size_t>(
-            {setup.chunk, static_cast<size_t>(ReadSysctl("kernel/msgmax")),
-             static_cast<size_t>(ReadSysctl("kernel/msgmnb"))})),
+        chunk_(FaultingChunk(
+            std::min<size_t>(
+                {setup.chunk, static_cast<size_t>(ReadSysctl("kernel/msgmax")),
+                 static_cast<size_t>(ReadSysctl("kernel/msgmnb"))}),
+            setup.fault_every_page)),
         source_(OpenOrThrow(setup.source_path, O_RDONLY)),
         queue_(ipc::SysvMessageQueue::Create()),
-        send_buffer_(MessageBuffer(chunk_)),
-        receive_buffer_(MessageBuffer(chunk_)) {}
+        send_buffer_(chunk_, setup.fault_every_page),
+        receive_buffer_(chunk_, setup.fault_every_page) {}
 
   // Per chunk: read(file) into the message + msgsnd; once: a msgsnd of an
   // empty message, the end.
   int Send() override {
-    char* text = reinterpret_cast<char*>(send_buffer_.data() + 1);
-    send_buffer_[0] = 1;  // mtype
+    char* text = send_buffer_.text();
+    send_buffer_.SetType(1);
     size_t offset = 0;
     while (offset < size_) {
+      if (const int code = send_buffer_.drop()()) return code;
       const ssize_t n =
           ::read(source_.get(), text, std::min(chunk_, size_ - offset));
       if (n < 0) return ErrnoExit();
       if (n == 0) return kSourceEndedEarly;
-      if (::msgsnd(queue_.id(), send_buffer_.data(), n, 0) != 0) {
+      if (const int code = send_buffer_.drop()()) return code;
+      if (::msgsnd(queue_.id(), send_buffer_.message(), n, 0) != 0) {
         return ErrnoExit();
       }
       offset += static_cast<size_t>(n);
     }
-    if (::msgsnd(queue_.id(), send_buffer_.data(), 0, 0) != 0) {
+    if (::msgsnd(queue_.id(), send_buffer_.message(), 0, 0) != 0) {
       return ErrnoExit();
     }
     return 0;
@@ -429,16 +554,19 @@ class SysvMsgTransfer final : public PreparedTransfer {
 
   // B: msgrcv + write(sink) until the empty message.
   int Receive() override {
-    char* text = reinterpret_cast<char*>(receive_buffer_.data() + 1);
+    char* text = receive_buffer_.text();
+    receive_buffer_.SetType(0);
     size_t total = 0;
     uint64_t checksum = kTransferChecksumSeed;
     for (;;) {
+      if (const int code = receive_buffer_.drop()()) return code;
       const ssize_t n =
-          ::msgrcv(queue_.id(), receive_buffer_.data(), chunk_, 0, 0);
+          ::msgrcv(queue_.id(), receive_buffer_.message(), chunk_, 0, 0);
       if (n < 0) return ErrnoExit();
       if (n == 0) break;
-      if (const int code = SinkChunk(sink_fd(), text, static_cast<size_t>(n),
-                                     size_ + chunk_, &total, &checksum)) {
+      if (const int code =
+              SinkChunk(sink_fd(), text, static_cast<size_t>(n), size_ + chunk_,
+                        &total, &checksum, receive_buffer_.drop())) {
         return code;
       }
     }
@@ -451,8 +579,8 @@ class SysvMsgTransfer final : public PreparedTransfer {
   const size_t chunk_;
   ipc::UniqueFd source_;
   ipc::SysvMessageQueue queue_;
-  std::vector<long> send_buffer_;
-  std::vector<long> receive_buffer_;
+  MessageBuffer send_buffer_;
+  MessageBuffer receive_buffer_;
 };
 
 std::unique_ptr<PreparedTransfer> PrepareSysvMsg(const TransferSetup& setup) {
@@ -463,14 +591,16 @@ std::unique_ptr<PreparedTransfer> PrepareSysvMsg(const TransferSetup& setup) {
 
 // --- Through a POSIX queue ---------------------------------------------------
 
-ipc::PosixMessageQueue CreateTransferQueue(size_t chunk) {
+ipc::PosixMessageQueue CreateTransferQueue(size_t chunk, bool faulting) {
   // mq_overview(7): a new queue may hold up to fs/mqueue/msg_max messages
   // of up to msgsize_max bytes; the default count (msg_default) is below
   // the maximum.
   const ipc::PosixQueueAttributes attributes{
       .max_messages = static_cast<long>(ReadSysctl("fs/mqueue/msg_default")),
-      .max_message_size = static_cast<long>(std::min<size_t>(
-          chunk, static_cast<size_t>(ReadSysctl("fs/mqueue/msgsize_max")))),
+      .max_message_size = static_cast<long>(FaultingChunk(
+          std::min<size_t>(
+              chunk, static_cast<size_t>(ReadSysctl("fs/mqueue/msgsize_max"))),
+          faulting)),
   };
   ipc::PosixMessageQueue queue =
       ipc::PosixMessageQueue::Create(UniqueIpcName("transfer"), attributes);
@@ -483,21 +613,24 @@ ipc::PosixMessageQueue CreateTransferQueue(size_t chunk) {
 class PosixMqTransfer final : public PreparedTransfer {
  public:
   explicit PosixMqTransfer(const TransferSetup& setup)
-      : size_(setup.size),
+      : PreparedTransfer(setup),
+        size_(setup.size),
         source_(OpenOrThrow(setup.source_path, O_RDONLY)),
-        queue_(CreateTransferQueue(setup.chunk)),
+        queue_(CreateTransferQueue(setup.chunk, setup.fault_every_page)),
         chunk_(static_cast<size_t>(queue_.Attributes().mq_msgsize)),
-        send_buffer_(chunk_),
-        receive_buffer_(chunk_) {}
+        send_buffer_(chunk_, 0, setup.fault_every_page),
+        receive_buffer_(chunk_, 0, setup.fault_every_page) {}
 
   // Per chunk: read(file) + mq_send (mq_timedsend); once: an empty message.
   int Send() override {
     size_t offset = 0;
     while (offset < size_) {
+      if (const int code = send_buffer_.drop()()) return code;
       const ssize_t n = ::read(source_.get(), send_buffer_.data(),
                                std::min(chunk_, size_ - offset));
       if (n < 0) return ErrnoExit();
       if (n == 0) return kSourceEndedEarly;
+      if (const int code = send_buffer_.drop()()) return code;
       if (::mq_send(queue_.descriptor(), send_buffer_.data(), n, 0) != 0) {
         return ErrnoExit();
       }
@@ -517,13 +650,14 @@ class PosixMqTransfer final : public PreparedTransfer {
     size_t total = 0;
     uint64_t checksum = kTransferChecksumSeed;
     for (;;) {
+      if (const int code = receive_buffer_.drop()()) return code;
       const ssize_t n = ::mq_receive(queue_.descriptor(),
                                      receive_buffer_.data(), chunk_, nullptr);
       if (n < 0) return ErrnoExit();
       if (n == 0) break;
-      if (const int code = SinkChunk(sink_fd(), receive_buffer_.data(),
-                                     static_cast<size_t>(n), size_ + chunk_,
-                                     &total, &checksum)) {
+      if (const int code = SinkChunk(
+              sink_fd(), receive_buffer_.data(), static_cast<size_t>(n),
+              size_ + chunk_, &total, &checksum, receive_buffer_.drop())) {
         return code;
       }
     }
@@ -536,8 +670,8 @@ class PosixMqTransfer final : public PreparedTransfer {
   ipc::UniqueFd source_;
   ipc::PosixMessageQueue queue_;
   const size_t chunk_;
-  std::vector<char> send_buffer_;
-  std::vector<char> receive_buffer_;
+  UserBuffer send_buffer_;
+  UserBuffer receive_buffer_;
 };
 
 std::unique_ptr<PreparedTransfer> PreparePosixMq(const TransferSetup& setup) {
@@ -556,17 +690,44 @@ struct Handoff {
   size_t length;
 };
 
-size_t PageSize() { return static_cast<size_t>(::sysconf(_SC_PAGESIZE)); }
+// The shared mapping both halves use: MAP_SHARED anonymous memory, or in
+// the faulting mode a FaultingBuffer (MAP_SHARED memfd pages, one mapping
+// each), which B shares after the fork just the same.
+class SharedRegion {
+ public:
+  SharedRegion(size_t size, bool faulting) {
+    if (faulting) {
+      faulting_.emplace(size);
+    } else {
+      plain_ = ipc::MemoryMapping::AnonymousShared(size);
+    }
+  }
+  // Page-aligned either way.
+  char* data() const {
+    return faulting_ ? faulting_->data()
+                     : reinterpret_cast<char*>(plain_.data());
+  }
+  bool faulting() const { return faulting_.has_value(); }
+
+ private:
+  ipc::MemoryMapping plain_;
+  std::optional<bpf::FaultingBuffer> faulting_;
+};
 
 class SharedMemoryTransfer final : public PreparedTransfer {
  public:
   explicit SharedMemoryTransfer(const TransferSetup& setup)
-      : size_(setup.size),
+      : PreparedTransfer(setup),
+        size_(setup.size),
         chunk_(setup.chunk),
         source_(OpenOrThrow(setup.source_path, O_RDONLY)),
-        mapping_(ipc::MemoryMapping::AnonymousShared(PageSize() + chunk_)),
-        handoff_(mapping_.As<Handoff>()),
-        slot_(reinterpret_cast<char*>(mapping_.data() + PageSize())),
+        region_(PageSize() + chunk_, setup.fault_every_page),
+        handoff_(reinterpret_cast<Handoff*>(region_.data())),
+        slot_(region_.data() + PageSize()),
+        // Only the slot's pages are dropped: the semaphores' futex words stay
+        // mapped, so the kernel's reads of them (futex_wait) never fault.
+        slot_drop_(region_.faulting() ? PageDropper(slot_, chunk_)
+                                      : PageDropper()),
         empty_(ipc::PosixSemaphore::InitIn(&handoff_->empty, 1, true)),
         full_(ipc::PosixSemaphore::InitIn(&handoff_->full, 0, true)) {}
 
@@ -574,6 +735,7 @@ class SharedMemoryTransfer final : public PreparedTransfer {
   // sem_post(full); the semaphores enter the kernel (futex) only to sleep
   // or to wake a sleeper. Once: an empty handoff, the end.
   int Send() override {
+    TouchHandoff();
     size_t offset = 0;
     for (;;) {
       const timespec deadline = MonotonicDeadline();
@@ -581,6 +743,7 @@ class SharedMemoryTransfer final : public PreparedTransfer {
         return ErrnoExit();
       }
       if (offset == size_) break;
+      if (const int code = slot_drop_()) return code;
       const ssize_t n =
           ::read(source_.get(), slot_, std::min(chunk_, size_ - offset));
       if (n < 0) return ErrnoExit();
@@ -600,6 +763,7 @@ class SharedMemoryTransfer final : public PreparedTransfer {
   // B: sem_clockwait(full) + write(sink) out of the slot + sem_post(empty),
   // until the empty handoff.
   int Receive() override {
+    TouchHandoff();
     size_t total = 0;
     uint64_t checksum = kTransferChecksumSeed;
     for (;;) {
@@ -611,7 +775,7 @@ class SharedMemoryTransfer final : public PreparedTransfer {
       if (n == 0) break;
       if (n > chunk_) return kReceivedTooMuch;
       if (const int code = SinkChunk(sink_fd(), slot_, n, size_ + chunk_,
-                                     &total, &checksum)) {
+                                     &total, &checksum, slot_drop_)) {
         return code;
       }
       if (::sem_post(&handoff_->empty) != 0) return ErrnoExit();
@@ -621,12 +785,21 @@ class SharedMemoryTransfer final : public PreparedTransfer {
   }
 
  private:
+  // The handoff's page mapped by a user-mode access of this process before
+  // its first semaphore call (a forked process has no page of a MAP_SHARED
+  // file mapping mapped; glibc's semaphores touch the word before any futex
+  // call anyway: this makes it explicit).
+  void TouchHandoff() const {
+    (void)*static_cast<volatile const size_t*>(&handoff_->length);
+  }
+
   const size_t size_;
   const size_t chunk_;
   ipc::UniqueFd source_;
-  ipc::MemoryMapping mapping_;
+  SharedRegion region_;
   Handoff* handoff_;
   char* slot_;
+  PageDropper slot_drop_;
   ipc::PosixSemaphore empty_;
   ipc::PosixSemaphore full_;
 };
@@ -739,6 +912,8 @@ struct PreparedTransfer::State {
   ipc::UniqueFd report_read;
   ipc::UniqueFd report_write;
   std::optional<ipc::ChildProcess> receiver;
+  void (*receiver_started)(const void* context) = nullptr;
+  const void* receiver_context = nullptr;
   // A write to a socket or pipe whose reader is gone raises SIGPIPE
   // (pipe(7), socket(7)); ignored, the sender sees EPIPE and reports it.
   ScopedSignalIgnored sigpipe{SIGPIPE};
@@ -750,7 +925,10 @@ struct ReceiverReport {
   uint64_t checksum_known;
 };
 
-PreparedTransfer::PreparedTransfer() : state_(std::make_unique<State>()) {
+PreparedTransfer::PreparedTransfer(const TransferSetup& setup)
+    : state_(std::make_unique<State>()) {
+  state_->receiver_started = setup.receiver_started;
+  state_->receiver_context = setup.receiver_context;
   state_->sink_path = UniqueTempPath("sink");
   state_->sink = OpenOrThrow(state_->sink_path,
                              O_WRONLY | O_CREAT | O_EXCL | O_TRUNC, 0600);
@@ -770,6 +948,11 @@ int PreparedTransfer::sink_fd() const { return state_->sink.get(); }
 
 void PreparedTransfer::StartReceiver() {
   state_->receiver.emplace(ipc::ChildProcess::Fork([this] {
+    // First, so that whatever it starts (a copy counter's Follow) sees
+    // every later call of B's.
+    if (state_->receiver_started != nullptr) {
+      state_->receiver_started(state_->receiver_context);
+    }
     // B's deadline: SIGALRM at its default action ends it, whatever
     // disposition it inherited.
     struct sigaction default_action {};

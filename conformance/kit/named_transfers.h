@@ -85,6 +85,39 @@ struct TransferSetup {
   // The most bytes one call moves. Queue transfers use at most the queue's
   // largest message (kernel/msgmax, fs/mqueue/msgsize_max, read from /proc).
   size_t chunk = 64 * 1024;
+
+  // For the page-fault copy counter (bpf/copy_counter.h, kPageFaults): it
+  // sees a copy between user and kernel space only where the user page is
+  // not mapped when the kernel touches it. With this set, every user buffer
+  // A and B copy through is a bpf::FaultingBuffer (page-aligned, one mapping
+  // per page, bpf/fault_buffer.h) whose pages are dropped right before each
+  // system call that copies through it (read, write, msgsnd, msgrcv,
+  // mq_timedsend, mq_timedreceive), so each page the kernel copies faults
+  // once inside the copying routine:
+  //   - System V messages: the long mtype sits at the end of the page before
+  //     the text, so the text starts on a page boundary, and only the text's
+  //     pages are dropped (msgsnd reads mtype with one get_user and msgrcv
+  //     writes it with one put_user, apart from the data copy: load_msg /
+  //     store_msg);
+  //   - mmap+write: the source is mapped by Prepare as a
+  //     bpf::PerPageFileMapping (each page its own mapping: no fault-around),
+  //     so Send makes no mmap/munmap of its own in this mode and the mapping
+  //     is dropped before each write;
+  //   - shared memory: the region is a FaultingBuffer (MAP_SHARED, so B
+  //     shares it after the fork); the semaphores' page stays mapped and
+  //     only the data slot's pages are dropped (before A's read into it and
+  //     B's write out of it);
+  //   - queue chunks are rounded down to whole pages (when at least one), so
+  //     each message's text is whole pages.
+  // Send stays async-signal-safe and allocation-free: Prepare makes every
+  // buffer. A Drop that fails ends the half with ErrnoExit.
+  bool fault_every_page = false;
+
+  // Called first thing in B after the fork, before any other call of B's,
+  // with `receiver_context` (e.g. to CopyCounter::Follow under B's label).
+  // Must be async-signal-safe; nullptr: nothing is called.
+  void (*receiver_started)(const void* context) = nullptr;
+  const void* receiver_context = nullptr;
 };
 
 // A source file: `size` bytes of Pattern(size, seed) in a file of the
@@ -149,7 +182,8 @@ class PreparedTransfer {
   void StartReceiver();
 
  protected:
-  PreparedTransfer();
+  // Keeps setup.receiver_started and receiver_context for StartReceiver.
+  explicit PreparedTransfer(const TransferSetup& setup);
   // Closes A's channel descriptors (idempotent).
   virtual void CloseSenderEnds() = 0;
   // Closes this process's copies of B's channel descriptors, once B is

@@ -194,23 +194,41 @@ std::vector<Area> ReadAreas(const ObjectReader& top) {
 }
 
 MeasuredRule ReadRule(const ObjectReader& rule) {
-  rule.AllowOnly({"text", "figure", "aggregate", "op", "threshold", "then",
-                  "else", "speed"});
+  rule.AllowOnly({"text", "figure", "aggregate", "op", "threshold", "tolerance",
+                  "then", "else", "speed"});
   MeasuredRule read{
       .text = rule.Text("text"),
       .figure = rule.Text("figure"),
       .aggregate = rule.Text("aggregate"),
       .op = rule.Text("op"),
       .threshold = rule.Number("threshold"),
+      .tolerance = rule.Has("tolerance") ? rule.Number("tolerance") : 0,
       .verdict_if_true = rule.Text("then"),
       .verdict_if_false = rule.Text("else"),
       .measures_speed = rule.Has("speed") && rule.Bool("speed"),
   };
-  if (!OneOf(read.aggregate, {"min", "max"})) {
-    rule.FailKey("aggregate", "must be one of " + JoinQuoted({"min", "max"}));
+  if (!OneOf(read.aggregate, {"min", "max", "all"})) {
+    rule.FailKey("aggregate",
+                 "must be one of " + JoinQuoted({"min", "max", "all"}));
   }
-  if (!OneOf(read.op, {"<", "<=", ">", ">="})) {
-    rule.FailKey("op", "must be one of " + JoinQuoted({"<", "<=", ">", ">="}));
+  if (!OneOf(read.op, {"<", "<=", ">", ">=", "=="})) {
+    rule.FailKey("op",
+                 "must be one of " + JoinQuoted({"<", "<=", ">", ">=", "=="}));
+  }
+  // "==" compares every figure with threshold ± tolerance; a one-sided
+  // comparison of all figures would be min or max.
+  if ((read.op == "==") != (read.aggregate == "all")) {
+    rule.FailKey("op",
+                 "\"==\" goes with aggregate \"all\", and \"all\" with \"==\"");
+  }
+  if (read.op == "==" && !rule.Has("tolerance")) {
+    rule.FailKey("tolerance", "is required with op \"==\"");
+  }
+  if (read.op != "==" && rule.Has("tolerance")) {
+    rule.FailKey("tolerance", "is only read with op \"==\"");
+  }
+  if (read.tolerance < 0) {
+    rule.FailKey("tolerance", "must not be negative");
   }
   for (auto [key, verdict] : {std::pair<std::string_view, std::string_view>{
                                   "then", read.verdict_if_true},

@@ -32,13 +32,17 @@ std::string_view PredictedName(Predicted predicted);
 // "measured." prefix). The figures whose names match `figure` (a glob, `*`
 // matches any run of characters) are combined by `aggregate`, compared with
 // `threshold` by `op`, and the comparison picks `verdict_if_true` or
-// `verdict_if_false`.
+// `verdict_if_false`. A count the note states exactly ("four copies") is
+// two-sided: aggregate "all", op "==" and a `tolerance`, which holds when
+// every figure lies within threshold ± tolerance.
 struct MeasuredRule {
   std::string text;    // the rule in English, threshold included
   std::string figure;  // e.g. "sysv_to_pipe_default_ratio", "interleavings.*"
-  std::string aggregate;  // "min" or "max" over the matching figures
-  std::string op;         // "<", "<=", ">", ">="
+  std::string aggregate;  // "min" or "max" over the matching figures; "all"
+  std::string op;         // "<", "<=", ">", ">="; "==" (with "all" only)
   double threshold = 0;
+  // For op "==": how far a figure may lie from threshold (key "tolerance").
+  double tolerance = 0;
   // Each one of "confirmed", "refined", "refuted", "unverified".
   std::string verdict_if_true;
   std::string verdict_if_false;

@@ -304,9 +304,32 @@ const BrokenRule kBrokenRules[] = {
     {"RuleFigureEmpty", [](json& d) { Rule(d)["figure"] = ""; },
      R"(claim pipe.slow: rule: "figure" must be a non-empty string)"},
     {"RuleAggregateUnknown", [](json& d) { Rule(d)["aggregate"] = "mean"; },
-     R"(claim pipe.slow: rule: "aggregate" must be one of "min", "max")"},
-    {"RuleOpUnknown", [](json& d) { Rule(d)["op"] = "=="; },
-     R"(claim pipe.slow: rule: "op" must be one of "<", "<=", ">", ">=")"},
+     R"(claim pipe.slow: rule: "aggregate" must be one of "min", "max", "all")"},
+    {"RuleOpUnknown", [](json& d) { Rule(d)["op"] = "~="; },
+     R"(claim pipe.slow: rule: "op" must be one of "<", "<=", ">", ">=", "==")"},
+    {"RuleEqualsWithMin", [](json& d) { Rule(d)["op"] = "=="; },
+     R"(claim pipe.slow: rule: "op" "==" goes with aggregate "all")"},
+    {"RuleAllWithLess",
+     [](json& d) {
+       Rule(d)["aggregate"] = "all";
+       Rule(d)["op"] = "<";
+     },
+     R"(claim pipe.slow: rule: "op" "==" goes with aggregate "all")"},
+    {"RuleEqualsWithoutTolerance",
+     [](json& d) {
+       Rule(d)["aggregate"] = "all";
+       Rule(d)["op"] = "==";
+     },
+     R"(claim pipe.slow: rule: "tolerance" is required with op "==")"},
+    {"RuleToleranceWithoutEquals", [](json& d) { Rule(d)["tolerance"] = 1; },
+     R"(claim pipe.slow: rule: "tolerance" is only read with op "==")"},
+    {"RuleNegativeTolerance",
+     [](json& d) {
+       Rule(d)["aggregate"] = "all";
+       Rule(d)["op"] = "==";
+       Rule(d)["tolerance"] = -1;
+     },
+     R"(claim pipe.slow: rule: "tolerance" must not be negative)"},
     {"RuleThresholdNotANumber", [](json& d) { Rule(d)["threshold"] = "10k"; },
      R"(claim pipe.slow: rule: "threshold" must be a number)"},
     {"RuleThenUnknown", [](json& d) { Rule(d)["then"] = "measured"; },

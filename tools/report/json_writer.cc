@@ -96,13 +96,15 @@ ordered_json HealthJson(const KernelHealth& health) {
 
 // Keys as docs/claims.json spells them, so a rule reads the same in both.
 ordered_json RuleJson(const claims::MeasuredRule& rule) {
-  return {{"text", Text(rule.text)},
-          {"figure", Text(rule.figure)},
-          {"aggregate", Text(rule.aggregate)},
-          {"op", Text(rule.op)},
-          {"threshold", rule.threshold},
-          {"then", Text(rule.verdict_if_true)},
-          {"else", Text(rule.verdict_if_false)}};
+  ordered_json json = {{"text", Text(rule.text)},
+                       {"figure", Text(rule.figure)},
+                       {"aggregate", Text(rule.aggregate)},
+                       {"op", Text(rule.op)},
+                       {"threshold", rule.threshold},
+                       {"then", Text(rule.verdict_if_true)},
+                       {"else", Text(rule.verdict_if_false)}};
+  if (rule.op == "==") json["tolerance"] = rule.tolerance;
+  return json;
 }
 
 ordered_json ClaimJson(const ClaimReport& report) {

@@ -216,7 +216,8 @@ void ApplyRule(const Claim& claim, const std::vector<const TestResult*>& passed,
                                 " is measured but the registry gives no rule");
   }
   const MeasuredRule& rule = *claim.rule;
-  if (rule.aggregate != "min" && rule.aggregate != "max") {
+  if (rule.aggregate != "min" && rule.aggregate != "max" &&
+      rule.aggregate != "all") {
     throw std::invalid_argument("claim " + claim.id +
                                 ": the rule's aggregate \"" + rule.aggregate +
                                 "\" is not min or max");
@@ -252,16 +253,41 @@ void ApplyRule(const Claim& claim, const std::vector<const TestResult*>& passed,
     return;
   }
 
-  const double value = rule.aggregate == "min"
-                           ? *std::min_element(numbers.begin(), numbers.end())
-                           : *std::max_element(numbers.begin(), numbers.end());
-  const bool holds = Compare(value, rule.op, rule.threshold, claim);
+  const double lowest = *std::min_element(numbers.begin(), numbers.end());
+  const double highest = *std::max_element(numbers.begin(), numbers.end());
+  bool holds = false;
+  if (rule.aggregate == "all") {
+    // Two-sided: every figure within threshold ± tolerance, so that a count
+    // above the note's is refuted as surely as one below it.
+    holds = rule.op == "==" && lowest >= rule.threshold - rule.tolerance &&
+            highest <= rule.threshold + rule.tolerance;
+    if (rule.op != "==") {
+      throw std::invalid_argument("claim " + claim.id +
+                                  ": aggregate \"all\" needs op \"==\"");
+    }
+  } else {
+    holds = Compare(rule.aggregate == "min" ? lowest : highest, rule.op,
+                    rule.threshold, claim);
+  }
   const std::string& word =
       holds ? rule.verdict_if_true : rule.verdict_if_false;
   report.verdict = RuleVerdict(claim, word);
-  report.rule_outcome = aggregate_text + " = " + FormatNumber(value) +
-                        (holds ? " " : " not ") + rule.op + " " +
-                        FormatNumber(rule.threshold) + " → " + word;
+  if (rule.aggregate == "all") {
+    const std::string range =
+        lowest == highest
+            ? FormatNumber(lowest)
+            : FormatNumber(lowest) + " to " + FormatNumber(highest);
+    report.rule_outcome = aggregate_text + " = " + range +
+                          (holds ? ", within " : ", not within ") +
+                          FormatNumber(rule.threshold) + " ± " +
+                          FormatNumber(rule.tolerance) + " → " + word;
+  } else {
+    report.rule_outcome =
+        aggregate_text + " = " +
+        FormatNumber(rule.aggregate == "min" ? lowest : highest) +
+        (holds ? " " : " not ") + rule.op + " " + FormatNumber(rule.threshold) +
+        " → " + word;
+  }
   report.explanation = "rule: " + report.rule_outcome + ", from " +
                        CountOf(numbers.size(), "figure", "figures") + " of " +
                        CountOf(passed.size(), "passing test", "passing tests") +

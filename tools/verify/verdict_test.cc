@@ -67,6 +67,14 @@ constexpr char kRegistryJson[] = R"json({
      "rule": {"text": "confirmed when any interleaving is seen",
               "figure": "interleavings.*", "aggregate": "max", "op": ">",
               "threshold": 0, "then": "confirmed", "else": "unverified"}},
+    {"id": "pipe.beyond.two-copies", "area": "pipe", "beyond_note": true,
+     "meaning": "A pipe's hop costs two copies.",
+     "semantics": {"text": "a count, measured.", "references": ["pipe(7)"]},
+     "predicted": "measured", "folder": "conformance/pipe",
+     "rule": {"text": "confirmed when every count is within 2 ± 0.5",
+              "figure": "copies.*", "aggregate": "all", "op": "==",
+              "threshold": 2, "tolerance": 0.5, "then": "confirmed",
+              "else": "refuted"}},
     {"id": "pipe.unidirectional", "area": "pipe", "beyond_note": false,
      "note": {"quote": "只能单向传输", "section": "1、管道"},
      "meaning": "One direction only.",
@@ -559,7 +567,7 @@ TEST(DecideClaimsTest, EmptySelectionDecidesEveryClaimInRegistryOrder) {
     registry_ids.push_back(claim.id);
   }
   EXPECT_EQ(ids, registry_ids);
-  EXPECT_THAT(ids, SizeIs(7));
+  EXPECT_THAT(ids, SizeIs(8));
 }
 
 TEST(DecideClaimsTest, ASelectionIsASubsetInRegistryOrder) {
@@ -615,6 +623,33 @@ TEST(ModelTest, ReportCountsVerdictsAndOnlyADeviationFailsTheRun) {
   EXPECT_FALSE(report.AnyDeviation());
   report.claims[2].verdict = Verdict::kDeviates;
   EXPECT_TRUE(report.AnyDeviation());
+}
+
+// A two-sided rule: an extra copy refutes as surely as a missing one, and
+// the outcome names the range of the figures.
+TEST(DecideClaimsTest, TwoSidedRuleConfirmsOnlyWithinTheTolerance) {
+  const ClaimReport within =
+      Decide("pipe.beyond.two-copies",
+             {Passed("Copy.Pipe", {"pipe.beyond.two-copies"},
+                     {{"copies.pipe", "2"}, {"copies.tcp", "2.25"}})});
+  EXPECT_EQ(within.verdict, Verdict::kConfirmed);
+  EXPECT_EQ(within.rule_outcome,
+            "all(copies.*) = 2 to 2.25, within 2 ± 0.5 → confirmed");
+
+  const ClaimReport above =
+      Decide("pipe.beyond.two-copies",
+             {Passed("Copy.Pipe", {"pipe.beyond.two-copies"},
+                     {{"copies.pipe", "2"}, {"copies.tcp", "3"}})});
+  EXPECT_EQ(above.verdict, Verdict::kRefuted);
+  EXPECT_EQ(above.rule_outcome,
+            "all(copies.*) = 2 to 3, not within 2 ± 0.5 → refuted");
+
+  const ClaimReport below = Decide(
+      "pipe.beyond.two-copies", {Passed("Copy.Pipe", {"pipe.beyond.two-copies"},
+                                        {{"copies.pipe", "1"}})});
+  EXPECT_EQ(below.verdict, Verdict::kRefuted);
+  EXPECT_EQ(below.rule_outcome,
+            "all(copies.*) = 1, not within 2 ± 0.5 → refuted");
 }
 
 }  // namespace
