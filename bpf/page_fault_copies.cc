@@ -251,9 +251,18 @@ Attribution Attribute(const ipcproof_pf_stack& stack,
   if (depth == IPCPROOF_PF_STACK_DEPTH && !entry_cut) {
     attribution.path = "... > ";
   }
+  // An fentry trampoline on a traced function (the other method attached
+  // at the same time) shows as "f > bpf_prog_... > f": the path names f once.
+  std::string_view previous;
   for (size_t i = end; i > begin; --i) {
-    attribution.path += frames[i - 1];
-    if (i - 1 > begin) attribution.path += " > ";
+    const std::string_view frame = frames[i - 1];
+    if (frame.starts_with("bpf_prog_") ||
+        frame.starts_with("bpf_trampoline_") || frame == previous) {
+      continue;
+    }
+    if (!previous.empty()) attribution.path += " > ";
+    attribution.path += frame;
+    previous = frame;
   }
   if (begin == end) attribution.path += "(no frame below the fault entry)";
   return attribution;

@@ -13,14 +13,16 @@
 //                       counts by the probe's own sys_enter counts
 //
 // How: each named transfer (conformance/kit/named_transfers.h) runs once with
-// the eBPF copy counter attached (bpf/copy_counter.h). A (this process)
-// counts under label 1 while it sends, B (the receiver the kit forks) under
-// label 2 from the first thing it does (TransferSetup::receiver_started). The
-// page-fault method is the rules' method because it runs on every kernel,
-// the host included: with TransferSetup::fault_every_page every user buffer
-// A and B copy through is dropped from the page tables before each call, so
-// each 4 KiB page the kernel copies to or from user memory faults once, in
-// the routine that copies it. The transfer's size and chunks are whole pages
+// the eBPF copy counter attached (bpf/copy_counter.h), by RunCounted
+// (conformance/copy/counted_transfer.h, shared with count_copies). A (this
+// process) counts under label 1 while it sends, B (the receiver the kit
+// forks) under label 2 from the first thing it does
+// (TransferSetup::receiver_started). The page-fault method is the rules'
+// method because it runs on every kernel, the host included: with
+// TransferSetup::fault_every_page every user buffer A and B copy through is
+// dropped from the page tables before each call, so each 4 KiB page the
+// kernel copies to or from user memory faults once, in the routine that
+// copies it. The transfer's size and chunks are whole pages
 // (the size at least 1 MiB and at least four times the largest channel
 // buffer, so A waits on a full channel many times; a queue's chunk is its
 // largest message, read from /proc/sys), so the figures are exact.
@@ -49,8 +51,8 @@
 // attached at once where the kernel allows fentry (the 6.1 and 6.12 guests;
 // the host refuses it and the test skips saying so): per process and
 // direction the function-entry bytes must equal the page-fault bytes (within
-// the slack MethodsAgree states), and every routine the page faults name
-// must be one the function-entry counter saw copying.
+// the slack MethodsAgree, counted_transfer.h, states), and every routine the
+// page faults name must be one the function-entry counter saw copying.
 //
 // What would fail a test here: a kernel whose copy goes through a path the
 // counter cannot see (a copy outside the data-path functions, or a fault
@@ -88,7 +90,6 @@
 #include <memory>
 #include <optional>
 #include <ostream>
-#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -98,7 +99,7 @@
 
 #include "bpf/copy_counter.h"
 #include "bpf/function_copies.h"
-#include "conformance/kit/alarm_deadline.h"
+#include "conformance/copy/counted_transfer.h"
 #include "conformance/kit/blocking.h"
 #include "conformance/kit/bytes.h"
 #include "conformance/kit/claims.h"
@@ -107,7 +108,6 @@
 #include "conformance/kit/named_transfers.h"
 #include "conformance/kit/namespaces.h"
 #include "conformance/kit/syscall_counter.h"
-#include "conformance/kit/sysctl.h"
 #include "conformance/procfs/task.h"
 #include "gtest/gtest.h"
 #include "ipc/child_process.h"
@@ -125,14 +125,6 @@ using bpf::CopyMethod;
 using bpf::ProcessCopies;
 using bpf::RoutineCopies;
 
-// The labels of design 21: A, the sender (this process), and B, the
-// receiver the kit forks.
-constexpr uint32_t kSender = 1;
-constexpr uint32_t kReceiver = 2;
-
-constexpr size_t kMinTransferSize = 1024 * 1024;
-constexpr size_t kChunk = 64 * 1024;
-
 // Faults no routine of the page-fault method's table explains, per process.
 // The kernel writes a little user memory outside any data path while a
 // transfer runs: msgrcv(2) stores the message's mtype in front of the text
@@ -145,10 +137,6 @@ constexpr size_t kChunk = 64 * 1024;
 constexpr size_t kUnattributedSlackPages = 4;
 
 size_t PageSize() { return static_cast<size_t>(::sysconf(_SC_PAGESIZE)); }
-
-size_t RoundUp(size_t value, size_t multiple) {
-  return (value + multiple - 1) / multiple * multiple;
-}
 
 // --- Starting a counter ------------------------------------------------------
 
@@ -234,123 +222,6 @@ std::string CaseName(std::string_view transfer) {
   std::string name(transfer);
   std::replace(name.begin(), name.end(), '.', '_');
   return name;
-}
-
-// The chunk: kChunk, or less where one message must carry it (msgop(2):
-// EINVAL above msgmax, and a queue holds msgmnb bytes; mq_overview(7):
-// mq_msgsize at most msgsize_max), rounded down to whole pages so every copy
-// is of whole pages. Read in the namespace the transfer runs in. 0 when the
-// limits leave less than a page.
-size_t ChunkFor(std::string_view transfer) {
-  size_t chunk = kChunk;
-  if (transfer == "sysv_msg") {
-    chunk = std::min<size_t>(
-        {chunk, static_cast<size_t>(ReadSysctl("kernel/msgmax")),
-         static_cast<size_t>(ReadSysctl("kernel/msgmnb"))});
-  } else if (transfer == "posix_mq") {
-    chunk = std::min<size_t>(
-        chunk, static_cast<size_t>(ReadSysctl("fs/mqueue/msgsize_max")));
-  }
-  return chunk / PageSize() * PageSize();
-}
-
-// At least kMinTransferSize and four of the largest channel buffer (pipe
-// capacity, SO_SNDBUF: read from the kernel), in whole chunks.
-size_t TransferSize(size_t chunk) {
-  return RoundUp(std::max(kMinTransferSize, 4 * LargestChannelBuffer()), chunk);
-}
-
-// --- Running a transfer under counters ---------------------------------------
-
-// What B follows under, passed to it as TransferSetup::receiver_context.
-struct ReceiverFollow {
-  std::array<const CopyCounter*, 2> counters{};
-  size_t count = 0;
-};
-
-// TransferSetup::receiver_started: B's first act after the fork. One marker
-// system call per counter, async-signal-safe.
-void FollowAsReceiver(const void* context) {
-  const auto* follow = static_cast<const ReceiverFollow*>(context);
-  for (size_t i = 0; i < follow->count; ++i) {
-    follow->counters[i]->Follow(kReceiver);
-  }
-}
-
-struct CountedTransfer {
-  TransferOutcome outcome;
-  size_t size = 0;
-  size_t chunk = 0;
-  // One per counter, in the order given.
-  std::vector<CopyCounts> counts;
-};
-
-// Runs `transfer` on `source` in whole `chunk`s with every user buffer
-// faulting on each page, A counted under kSender while it sends (and not
-// while the kit prepares the channel or reads the sink back), B under
-// kReceiver for its whole life. Throws TransferUnavailable from prepare.
-CountedTransfer RunCounted(const NamedTransfer& transfer,
-                           const SourceFile& source, size_t chunk,
-                           std::span<CopyCounter* const> counters) {
-  ReceiverFollow follow;
-  if (counters.size() > follow.counters.size()) {
-    throw std::invalid_argument("RunCounted: at most two counters at once");
-  }
-  for (CopyCounter* counter : counters) {
-    follow.counters[follow.count++] = counter;
-    counter->Reset();
-  }
-  TransferSetup setup = source.Setup(chunk);
-  setup.fault_every_page = true;
-  setup.receiver_started = &FollowAsReceiver;
-  setup.receiver_context = &follow;
-
-  CountedTransfer run;
-  run.size = setup.size;
-  run.chunk = chunk;
-  std::unique_ptr<PreparedTransfer> prepared = transfer.prepare(setup);
-  int code;
-  {
-    // A's deadline, as RunTransfer's: SIGALRM interrupts a write that
-    // never gets room. Armed before A is followed, disarmed after.
-    ScopedAlarmDeadline deadline;
-    deadline.Arm(kTransferDeadline);
-    for (CopyCounter* counter : counters) counter->Follow(kSender);
-    code = prepared->Send();
-    for (CopyCounter* counter : counters) counter->Follow(0);
-  }
-  run.outcome = prepared->Finish(ipc::WaitStatus(code << 8));
-  for (CopyCounter* counter : counters) run.counts.push_back(counter->Read());
-  return run;
-}
-
-// The sink holds the source, byte for byte, and B's own count agrees.
-::testing::AssertionResult Delivered(std::string_view transfer,
-                                     const TransferOutcome& outcome,
-                                     const SourceFile& source) {
-  if (!outcome.ok()) {
-    return ::testing::AssertionFailure() << transfer << ": " << outcome.error;
-  }
-  if (outcome.received != source.bytes()) {
-    return ::testing::AssertionFailure()
-           << transfer << ": the sink holds " << outcome.received.size()
-           << " bytes, not the source's " << source.bytes().size()
-           << " bytes exactly";
-  }
-  if (outcome.receiver_bytes != source.bytes().size() ||
-      (outcome.receiver_checksum &&
-       *outcome.receiver_checksum != TransferChecksum(source.bytes()))) {
-    return ::testing::AssertionFailure()
-           << transfer << ": the receiver counted " << outcome.receiver_bytes
-           << " bytes (or a different checksum) for a source of "
-           << source.bytes().size() << " bytes";
-  }
-  return ::testing::AssertionSuccess();
-}
-
-uint64_t BytesIn(const ProcessCopies& process, CopyDirection direction) {
-  return direction == CopyDirection::kToUser ? process.to_user_bytes
-                                             : process.from_user_bytes;
 }
 
 // The page-fault counts of one transfer can be trusted: nothing dropped, B's
@@ -492,69 +363,6 @@ void CountByPageFaults(const CopyCase& copy_case) {
 }
 
 // --- Both methods on the same transfer ---------------------------------------
-
-// Per process and direction, the function-entry bytes against the page-fault
-// bytes that a routine of the table explains. The function-entry counter
-// counts every byte its routines move; the page-fault counter the pages a
-// call touched, and only where a page faulted. Where every call moves whole
-// pages from a page-aligned buffer (A's side of every transfer, B's side of
-// the pipe, the queues and shared memory) the two are equal, but for two
-// things smaller than a page: B's 24-byte report to the kit through a pipe,
-// into memory already mapped (function entry sees it, page faults cannot),
-// and the kernel's stray user accesses outside the table (page faults see
-// them as unattributed, which is left out here). A stream socket's reader
-// gets whatever has arrived, so B's reads and writes on the socket
-// transfers end mid-page: each such call touches up to one page more than
-// it moves (and the next call faults on that page again, its buffer having
-// been dropped). So: function entry may exceed page faults by less than a
-// page, and page faults may exceed function entry by less than a page per
-// call they counted.
-::testing::AssertionResult MethodsAgree(const CopyCounts& faults,
-                                        const CopyCounts& entry) {
-  const uint64_t page = PageSize();
-  std::string problems;
-  for (uint32_t label : {kSender, kReceiver}) {
-    const ProcessCopies by_faults = faults.Of(label);
-    const ProcessCopies by_entry = entry.Of(label);
-    for (CopyDirection direction :
-         {CopyDirection::kToUser, CopyDirection::kFromUser}) {
-      uint64_t explained = 0;
-      uint64_t calls = 0;
-      for (const RoutineCopies& copies : by_faults.routines) {
-        if (copies.routine.empty() || copies.direction != direction) continue;
-        explained += copies.bytes;
-        calls += copies.calls;
-      }
-      const uint64_t counted = BytesIn(by_entry, direction);
-      if (counted >= explained + page || explained > counted + calls * page) {
-        problems +=
-            "process " + std::to_string(label) + " " +
-            std::string(bpf::CopyDirectionName(direction)) + ": page faults " +
-            std::to_string(explained) + " bytes in " + std::to_string(calls) +
-            " call(s), function entry " + std::to_string(counted) + " bytes\n";
-      }
-    }
-    for (const RoutineCopies& copies : by_faults.routines) {
-      if (copies.routine.empty() || copies.bytes == 0) continue;
-      if (by_entry.BytesOf(copies.routine, copies.direction) == 0) {
-        problems += "process " + std::to_string(label) + ": page faults name " +
-                    copies.routine + " (" +
-                    std::string(bpf::CopyDirectionName(copies.direction)) +
-                    ", " + std::to_string(copies.bytes) +
-                    " bytes), which function entry did not see copying\n";
-      }
-    }
-  }
-  if (faults.dropped_events != 0 || entry.dropped_events != 0) {
-    problems += "events dropped: " + std::to_string(faults.dropped_events) +
-                " by page faults, " + std::to_string(entry.dropped_events) +
-                " by function entry\n";
-  }
-  if (problems.empty()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << "the two methods disagree:\n"
-         << problems << DescribeCopies(faults) << DescribeCopies(entry);
-}
 
 // Where fentry loads (the guests), both methods count the same transfer at
 // once, and must agree; the function-entry figures are recorded under
