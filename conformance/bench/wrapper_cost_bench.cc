@@ -17,17 +17,11 @@
 // The allocation-free forms should be lost in the noise of the system calls
 // themselves (house standard: "no measurable cost over raw syscalls").
 //
-// WHERE THE BYTES SIT. The kernel's copies between user memory and its own
-// buffers (pipe pages; a queue's struct msg_msg, whose text starts 48 bytes
-// into a slab object) and glibc's memcpy from 4 KiB on use `rep movsb`,
-// which on this project's AMD machines runs several times slower when the
-// destination starts 1 to 63 bytes after the source modulo 4096
-// (ipc/sysv_message_queue.cc, WHERE, has the figures). Left to the heap,
-// each benchmark's buffer would land at another page offset and raw and
-// wrapper would differ by that luck, not by the wrapper. So every buffer
-// the benchmark owns puts its bytes at the page offset the wrappers use
-// for their own (1536), and ...RawTextAt24 shows what an unlucky offset
-// costs the raw calls themselves.
+// WHERE THE BYTES SIT: every buffer puts its bytes at the page offset the
+// wrappers use for their own (conformance/bench/wrapper_loops.h says why),
+// and ...RawTextAt24 shows what an unlucky offset costs the raw calls
+// themselves. The raw and wrapper loops are wrapper_loops.h's, shared with
+// limits_bench's wrapper/<mechanism>_{raw,ipc} pairs.
 //
 //   tools/bazel run -c opt //conformance/bench:wrapper_cost_bench -- ARGS
 // with ARGS, for figures worth comparing, --benchmark_min_time=0.2
@@ -54,6 +48,7 @@
 #include <string_view>
 
 #include "benchmark/benchmark.h"
+#include "conformance/bench/wrapper_loops.h"
 #include "ipc/fd_syscalls.h"
 #include "ipc/pipe.h"
 #include "ipc/posix_message_queue.h"
@@ -77,66 +72,17 @@ void Large(benchmark::internal::Benchmark* b) {
   for (const int64_t size : {4096, 8192}) b->Arg(size);
 }
 
-// "calls: ENAME" for the errno the failing call left.
-std::string Failed(const char* calls) {
-  const int err = errno;
-  const char* name = strerrorname_np(err);
-  return std::string(calls) + ": " +
-         (name != nullptr ? name : std::to_string(err));
-}
-
-// `size` zeroed bytes starting `page_offset` bytes into a 4 KiB-aligned
-// allocation, with room for a struct msgbuf's long type before them (see
-// WHERE THE BYTES SIT).
-class PlacedBuffer {
- public:
-  static constexpr size_t kWrappersOffset = 1536;
-
-  explicit PlacedBuffer(size_t size, size_t page_offset = kWrappersOffset)
-      : allocation_(static_cast<std::byte*>(
-            ::operator new (page_offset + size, std::align_val_t{4096}))),
-        bytes_(allocation_ + page_offset, size) {
-    std::memset(allocation_, 0, page_offset + size);
-  }
-  ~PlacedBuffer() { ::operator delete (allocation_, std::align_val_t{4096}); }
-  PlacedBuffer(const PlacedBuffer&) = delete;
-  PlacedBuffer& operator=(const PlacedBuffer&) = delete;
-
-  std::span<std::byte> bytes() const { return bytes_; }
-  char* chars() const { return reinterpret_cast<char*>(bytes_.data()); }
-  // The struct msgbuf whose text is bytes(), of type 1.
-  void* msgbuf() const {
-    std::byte* const msgbuf = bytes_.data() - sizeof(long);
-    const long type = 1;
-    std::memcpy(msgbuf, &type, sizeof type);
-    return msgbuf;
-  }
-
- private:
-  std::byte* allocation_;
-  std::span<std::byte> bytes_;
-};
-
-size_t Size(const benchmark::State& state) {
-  return static_cast<size_t>(state.range(0));
-}
+using ipcproof::bench::BenchPosixQueue;
+using ipcproof::bench::Failed;
+using ipcproof::bench::PlacedBuffer;
+using ipcproof::bench::Size;
 
 // ------------------------------------------------------------------ Pipe
 
 void BM_PipeRaw(benchmark::State& state) {
-  ipc::Pipe pipe = ipc::Pipe::Create();
+  const ipc::Pipe pipe = ipc::Pipe::Create();
   const PlacedBuffer buffer(Size(state));
-  const std::span<std::byte> bytes = buffer.bytes();
-  for (auto _ : state) {
-    if (::write(pipe.write_fd(), bytes.data(), bytes.size()) !=
-            static_cast<ssize_t>(bytes.size()) ||
-        ::read(pipe.read_fd(), bytes.data(), bytes.size()) !=
-            static_cast<ssize_t>(bytes.size())) {
-      state.SkipWithError("short transfer");
-      break;
-    }
-  }
-  state.SetBytesProcessed(state.iterations() * state.range(0));
+  ipcproof::bench::PipeRawLoop(state, pipe, buffer);
 }
 
 void BM_PipeSeam(benchmark::State& state) {
@@ -159,11 +105,7 @@ void BM_PipeSeam(benchmark::State& state) {
 void BM_PipeWrapper(benchmark::State& state) {
   ipc::Pipe pipe = ipc::Pipe::Create();
   const PlacedBuffer buffer(Size(state));
-  for (auto _ : state) {
-    pipe.WriteAll(buffer.bytes());
-    pipe.ReadExact(buffer.bytes());
-  }
-  state.SetBytesProcessed(state.iterations() * state.range(0));
+  ipcproof::bench::PipeWrapperLoop(state, pipe, buffer);
 }
 
 BENCHMARK(BM_PipeRaw)->Apply(Pipes);
@@ -175,19 +117,9 @@ BENCHMARK(BM_PipeWrapper)->Apply(Pipes);
 // The queue lives in an ipc::SysvMessageQueue in every case, so it is
 // removed however the benchmark ends; only the loop differs.
 void SysvRaw(benchmark::State& state, size_t page_offset) {
-  ipc::SysvMessageQueue queue = ipc::SysvMessageQueue::Create();
-  const size_t size = Size(state);
-  const PlacedBuffer buffer(size, page_offset);
-  void* const msgbuf = buffer.msgbuf();
-  for (auto _ : state) {
-    if (::msgsnd(queue.id(), msgbuf, size, 0) != 0 ||
-        ::msgrcv(queue.id(), msgbuf, size, 0, 0) !=
-            static_cast<ssize_t>(size)) {
-      state.SkipWithError(Failed("msgsnd/msgrcv").c_str());
-      break;
-    }
-  }
-  state.SetBytesProcessed(state.iterations() * state.range(0));
+  const ipc::SysvMessageQueue queue = ipc::SysvMessageQueue::Create();
+  const PlacedBuffer buffer(Size(state), page_offset);
+  ipcproof::bench::SysvRawLoop(state, queue, buffer);
 }
 
 void BM_SysvQueueRaw(benchmark::State& state) {
@@ -228,24 +160,12 @@ void BM_SysvQueueWrapper(benchmark::State& state) {
 void BM_SysvQueueWrapperInto(benchmark::State& state) {
   ipc::SysvMessageQueue queue = ipc::SysvMessageQueue::Create();
   const PlacedBuffer buffer(Size(state));
-  for (auto _ : state) {
-    queue.Send(1, buffer.bytes());
-    benchmark::DoNotOptimize(queue.ReceiveInto(buffer.bytes()));
-  }
-  state.SetBytesProcessed(state.iterations() * state.range(0));
+  ipcproof::bench::SysvWrapperIntoLoop(state, queue, buffer);
 }
 
 void BM_SysvQueueWrapperBuffer(benchmark::State& state) {
   ipc::SysvMessageQueue queue = ipc::SysvMessageQueue::Create();
-  const size_t size = Size(state);
-  // One buffer both ways, as the raw loop uses one.
-  ipc::SysvMessageBuffer message(size);
-  message.set_type(1);
-  for (auto _ : state) {
-    queue.Send(message, size);
-    benchmark::DoNotOptimize(queue.ReceiveInto(message));
-  }
-  state.SetBytesProcessed(state.iterations() * state.range(0));
+  ipcproof::bench::SysvWrapperBufferLoop(state, queue);
 }
 
 // Up to 8192 bytes: MSGMAX, the default msgmax (msgsnd(2)) of a fresh IPC
@@ -259,32 +179,10 @@ BENCHMARK(BM_SysvQueueWrapperBuffer)->Apply(Queues);
 
 // --------------------------------------------------------- POSIX queue
 
-// A queue whose mq_msgsize is the message size, so mq_receive's buffer is
-// the message's (mq_receive(3) wants at least mq_msgsize bytes), and room
-// for one message: each round sends one and takes it back. The name is
-// per process in case the namespace is the host's.
-ipc::PosixMessageQueue BenchPosixQueue(size_t size) {
-  return ipc::PosixMessageQueue::Create(
-      "/ipcproof-bench-" + std::to_string(::getpid()),
-      ipc::PosixQueueAttributes{1, static_cast<long>(size)});
-}
-
 void PosixRaw(benchmark::State& state, size_t page_offset) {
-  const size_t size = Size(state);
-  ipc::PosixMessageQueue queue = BenchPosixQueue(size);
-  const mqd_t mqd = queue.descriptor();
-  const PlacedBuffer buffer(size, page_offset);
-  char* const chars = buffer.chars();
-  for (auto _ : state) {
-    unsigned priority;
-    if (::mq_send(mqd, chars, size, 0) != 0 ||
-        ::mq_receive(mqd, chars, size, &priority) !=
-            static_cast<ssize_t>(size)) {
-      state.SkipWithError(Failed("mq_send/mq_receive").c_str());
-      break;
-    }
-  }
-  state.SetBytesProcessed(state.iterations() * state.range(0));
+  const ipc::PosixMessageQueue queue = BenchPosixQueue(Size(state));
+  const PlacedBuffer buffer(Size(state), page_offset);
+  ipcproof::bench::PosixRawLoop(state, queue, buffer);
 }
 
 void BM_PosixQueueRaw(benchmark::State& state) {
@@ -326,14 +224,9 @@ void BM_PosixQueueWrapper(benchmark::State& state) {
 }
 
 void BM_PosixQueueWrapperInto(benchmark::State& state) {
-  const size_t size = Size(state);
-  ipc::PosixMessageQueue queue = BenchPosixQueue(size);
-  const PlacedBuffer buffer(size);
-  for (auto _ : state) {
-    queue.Send(buffer.bytes());
-    benchmark::DoNotOptimize(queue.ReceiveInto(buffer.bytes()));
-  }
-  state.SetBytesProcessed(state.iterations() * state.range(0));
+  ipc::PosixMessageQueue queue = BenchPosixQueue(Size(state));
+  const PlacedBuffer buffer(Size(state));
+  ipcproof::bench::PosixWrapperIntoLoop(state, queue, buffer);
 }
 
 // Up to 8192 bytes: msgsize_max's default (mq_overview(7)), the largest

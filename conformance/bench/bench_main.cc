@@ -1,0 +1,149 @@
+#include "conformance/bench/bench_main.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ipcproof {
+namespace {
+
+bool g_pinned = false;
+bool g_private_ipc = false;
+
+// The process's own argument vector, as the kernel recorded it at exec:
+// readable before main() runs.
+std::vector<std::string> CommandLine() {
+  std::vector<std::string> args;
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string arg;
+  while (std::getline(in, arg, '\0')) args.push_back(arg);
+  return args;
+}
+
+std::string ErrnoName(int err) {
+  const char* name = strerrorname_np(err);
+  return name != nullptr ? name : "errno " + std::to_string(err);
+}
+
+// "model name" of the first processor in /proc/cpuinfo (x86), or "unknown".
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    size_t start = colon + 1;
+    while (start < line.size() && line[start] == ' ') ++start;
+    return line.substr(start);
+  }
+  return "unknown";
+}
+
+// Pins the process to kParentCpu when both CPUs are allowed; returns the
+// "pinning" context line.
+std::string Pin() {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+    return "none: sched_getaffinity failed with " + ErrnoName(errno);
+  }
+  if (!CPU_ISSET(kParentCpu, &allowed) || !CPU_ISSET(kPeerCpu, &allowed)) {
+    return "none: cpu" + std::to_string(kParentCpu) + " and cpu" +
+           std::to_string(kPeerCpu) + " are not both in the allowed set (" +
+           std::to_string(CPU_COUNT(&allowed)) + " CPUs allowed)";
+  }
+  if (const int err = PinToCpu(kParentCpu); err != 0) {
+    return "none: sched_setaffinity(cpu" + std::to_string(kParentCpu) +
+           ") failed with " + ErrnoName(err);
+  }
+  g_pinned = true;
+  return "cpu" + std::to_string(kParentCpu) + ",cpu" + std::to_string(kPeerCpu);
+}
+
+}  // namespace
+
+bool SmokeRun() {
+  static const bool smoke = [] {
+    for (const std::string& arg : CommandLine()) {
+      if (arg == kSmokeFlag) return true;
+    }
+    return false;
+  }();
+  return smoke;
+}
+
+void BenchSizes(benchmark::internal::Benchmark* b,
+                std::initializer_list<int64_t> sizes) {
+  if (SmokeRun()) {
+    if (sizes.size() != 0) b->Arg(*sizes.begin());
+    b->Iterations(1);
+    return;
+  }
+  for (const int64_t size : sizes) b->Arg(size);
+}
+
+void StandardSizes(benchmark::internal::Benchmark* b) {
+  BenchSizes(b, {64, 256, 1024, 4096, 16384, 65536, 262144, 1048576});
+}
+
+int PinToCpu(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : errno;
+}
+
+bool PinningAvailable() { return g_pinned; }
+
+bool InPrivateIpcNamespace() { return g_private_ipc; }
+
+int RunBenchmarks(int argc, char** argv) {
+  // Before any thread exists, and before a benchmark makes an IPC object:
+  // in a private IPC namespace a killed run leaves no queue on the host,
+  // and the benchmarks may raise the queue limits for themselves alone.
+  g_private_ipc = unshare(CLONE_NEWIPC) == 0;
+  const int unshare_errno = errno;
+
+  // Remove our own flag so Google Benchmark does not reject it.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == kSmokeFlag) continue;
+    argv[kept++] = argv[i];
+  }
+  argc = kept;
+  argv[argc] = nullptr;
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+
+  benchmark::AddCustomContext(
+      "ipc_namespace", g_private_ipc
+                           ? "private (unshare(CLONE_NEWIPC))"
+                           : "host's: unshare(CLONE_NEWIPC) failed with " +
+                                 ErrnoName(unshare_errno) +
+                                 "; objects are removed by RAII");
+  struct utsname uts {};
+  if (uname(&uts) == 0) {
+    benchmark::AddCustomContext("kernel", uts.release);
+    benchmark::AddCustomContext("kernel_version", uts.version);
+    benchmark::AddCustomContext("machine", uts.machine);
+  }
+  benchmark::AddCustomContext("cpu_model", CpuModel());
+  benchmark::AddCustomContext("pinning", Pin());
+  benchmark::AddCustomContext("smoke", SmokeRun() ? "true" : "false");
+
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
+}  // namespace ipcproof
