@@ -69,6 +69,7 @@
 #include "ipc/pipe.h"
 #include "ipc/posix_message_queue.h"
 #include "ipc/sysv_message_queue.h"
+#include "ipc/tcp_socket.h"
 #include "ipc/unique_fd.h"
 
 namespace ipcproof::bench {
@@ -204,41 +205,28 @@ std::optional<std::pair<ipc::UniqueFd, ipc::UniqueFd>> SocketPair(
     }
     return std::pair{ipc::UniqueFd(fds[0]), ipc::UniqueFd(fds[1])};
   }
-  // TCP over this network namespace's loopback, port chosen by the kernel.
-  ipc::UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!listener) return failed("socket(AF_INET, SOCK_STREAM)");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address),
-             sizeof address) != 0) {
-    return failed("bind(127.0.0.1:0)");
-  }
-  if (::listen(listener.get(), 1) != 0) return failed("listen");
-  if (::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address),
-                    &length) != 0) {
-    return failed("getsockname");
-  }
-  ipc::UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!client) return failed("socket(AF_INET, SOCK_STREAM)");
-  // A loopback connect completes against the listen backlog at once.
-  if (::connect(client.get(), reinterpret_cast<sockaddr*>(&address),
-                sizeof address) != 0) {
-    return failed("connect(127.0.0.1)");
-  }
-  ipc::UniqueFd server(
-      ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-  if (!server) return failed("accept4");
-  // The receiver's one-byte acknowledgement and the sender's last short
-  // segment go out at once instead of waiting on Nagle's algorithm.
-  const int one = 1;
-  for (const int fd : {client.get(), server.get()}) {
-    if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
-      return failed("setsockopt(TCP_NODELAY)");
+  // TCP over this network namespace's loopback, port chosen by the kernel
+  // (the ipc/ wrappers: their errors name the call and the address).
+  try {
+    ipc::TcpSocket listener =
+        ipc::TcpSocket::Listen(ipc::InetAddress::Loopback4(), 1);
+    // A loopback connect completes against the listen backlog at once.
+    ipc::TcpSocket client = ipc::TcpSocket::Connect(listener.LocalAddress());
+    ipc::TcpSocket server = listener.Accept();
+    // The receiver's one-byte acknowledgement and the sender's last short
+    // segment go out at once instead of waiting on Nagle's algorithm.
+    const int one = 1;
+    for (const int fd : {client.fd(), server.fd()}) {
+      if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+        return failed("setsockopt(TCP_NODELAY)");
+      }
     }
+    return std::pair{ipc::UniqueFd(client.Release()),
+                     ipc::UniqueFd(server.Release())};
+  } catch (const std::system_error& error_from_ipc) {
+    *error = error_from_ipc.what();
+    return std::nullopt;
   }
-  return std::pair{std::move(client), std::move(server)};
 }
 
 // Ignores SIGPIPE while alive (a send to a dead receiver fails EPIPE

@@ -25,6 +25,8 @@
 namespace ipcproof::bench {
 namespace {
 
+using verify::CallerDirectory;
+using verify::Environment;
 using verify::InfrastructureError;
 using verify::RunEnd;
 using verify::RunRequest;
@@ -40,23 +42,6 @@ constexpr std::chrono::seconds kListBound{60};
 constexpr double kDefaultMinTimeSeconds = 0.5;  // Google Benchmark 1.7.1's
 constexpr double kSetupSecondsPerRun = 5;
 constexpr double kFixedSeconds = 120;
-
-std::string Environment(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? value : "";
-}
-
-// `bazel run` runs the tool in its runfiles tree; paths on the command line
-// are relative to where it was started.
-std::string CallerDirectory() {
-  std::string directory = Environment("BUILD_WORKING_DIRECTORY");
-  if (!directory.empty()) return directory;
-  char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) == nullptr) {
-    throw InfrastructureError(verify::DescribeErrno("getcwd", errno));
-  }
-  return cwd;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);

@@ -4,16 +4,15 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cerrno>
+
+#include "tools/verify/verify_error.h"
+
 namespace ipcproof::verify {
 namespace {
 
 // The workspace's name (WORKSPACE), which names its directory in runfiles.
 constexpr char kWorkspace[] = "ipcproof";
-
-std::string Environment(const char* name) {
-  const char* value = ::getenv(name);
-  return value != nullptr ? value : "";
-}
 
 std::string Directory(const std::string& path) {
   const size_t slash = path.find_last_of('/');
@@ -59,6 +58,21 @@ std::string FindDataRoot(std::vector<std::string>* tried) {
 std::string UnderRoot(const std::string& root, const std::string& path) {
   if (!path.empty() && path.front() == '/') return path;
   return root + "/" + path;
+}
+
+std::string Environment(const char* name) {
+  const char* value = ::getenv(name);
+  return value != nullptr ? value : "";
+}
+
+std::string CallerDirectory() {
+  std::string directory = Environment("BUILD_WORKING_DIRECTORY");
+  if (!directory.empty()) return directory;
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) {
+    throw InfrastructureError(DescribeErrno("getcwd", errno));
+  }
+  return cwd;
 }
 
 }  // namespace ipcproof::verify

@@ -40,6 +40,15 @@ std::string FindDataRoot(std::vector<std::string>* tried = nullptr);
 // `path` if absolute, else `root`/`path`.
 std::string UnderRoot(const std::string& root, const std::string& path);
 
+// The environment variable `name`, or "" when it is unset.
+std::string Environment(const char* name);
+
+// Where relative paths on the command line are relative to: the directory
+// `bazel run` was started in ($BUILD_WORKING_DIRECTORY: Bazel runs a tool in
+// its runfiles tree), else the current one. Throws InfrastructureError
+// (tools/verify/verify_error.h) when getcwd fails.
+std::string CallerDirectory();
+
 }  // namespace ipcproof::verify
 
 #endif  // TOOLS_VERIFY_DATA_ROOT_H_

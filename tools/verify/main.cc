@@ -50,24 +50,6 @@ constexpr char kVersion[] = "ipcproof verify 1";
 
 using Clock = std::chrono::steady_clock;
 
-std::string Environment(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? value : "";
-}
-
-// Where relative paths on the command line are relative to: the directory
-// `bazel run` was started in (Bazel runs verify in its runfiles tree), else
-// the current one.
-std::string CallerDirectory() {
-  std::string directory = Environment("BUILD_WORKING_DIRECTORY");
-  if (!directory.empty()) return directory;
-  char cwd[4096];
-  if (::getcwd(cwd, sizeof cwd) == nullptr) {
-    throw InfrastructureError(DescribeErrno("getcwd", errno));
-  }
-  return cwd;
-}
-
 std::string FromCaller(const std::string& caller, const std::string& path) {
   return UnderRoot(caller, path);
 }
