@@ -77,9 +77,12 @@
 #include "conformance/bench/bench_main.h"
 #include "conformance/kit/bytes.h"
 #include "conformance/kit/child_exit.h"
+#include "conformance/kit/fd_passing.h"
 #include "conformance/kit/netns_host.h"
 #include "conformance/kit/sysctl.h"
 #include "ipc/child_process.h"
+#include "ipc/tcp_socket.h"
+#include "ipc/unique_fd.h"
 
 namespace ipcproof {
 namespace {
@@ -528,27 +531,8 @@ class ShmEndpoint : public Endpoint {
 
 // --- Channels ---------------------------------------------------------------
 
-// Closes a descriptor on scope exit.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    Reset();
-    fd_ = std::exchange(other.fd_, -1);
-    return *this;
-  }
-  ~Fd() { Reset(); }
-  int get() const { return fd_; }
-  void Reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+// Descriptors are ipc::UniqueFd (closed on scope exit).
+using Fd = ipc::UniqueFd;
 
 // Both ends of one mechanism, made by A before the fork, and whatever must
 // outlive them (descriptors, queues, mappings). After the fork each process
@@ -863,29 +847,16 @@ void NoDelay(int fd) {
 }
 
 Made MakeTcpLoopback(size_t capacity) {
-  Fd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (listener.get() < 0) return Skip(CallFailed("socket(AF_INET)", errno));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  if (bind(listener.get(), reinterpret_cast<sockaddr*>(&address),
-           sizeof(address)) != 0 ||
-      listen(listener.get(), 1) != 0 ||
-      getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address),
-                  &length) != 0) {
-    return Skip(CallFailed("bind/listen on 127.0.0.1", errno));
+  Fd client, server;
+  try {
+    ipc::TcpSocket listener =
+        ipc::TcpSocket::Listen(ipc::InetAddress::Loopback4(), 1);
+    // The handshake completes in connect, so accept does not wait.
+    client = Fd(ipc::TcpSocket::Connect(listener.LocalAddress()).Release());
+    server = Fd(listener.Accept().Release());
+  } catch (const std::system_error& error) {
+    return Skip(std::string("TCP loopback: ") + error.what());
   }
-  Fd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (client.get() < 0 ||
-      connect(client.get(), reinterpret_cast<sockaddr*>(&address),
-              sizeof(address)) != 0) {
-    return Skip(CallFailed("connect to 127.0.0.1", errno));
-  }
-  // The connection is established (the handshake completed in connect), so
-  // accept does not wait.
-  Fd server(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-  if (server.get() < 0) return Skip(CallFailed("accept4", errno));
   NoDelay(client.get());
   NoDelay(server.get());
   Channel c;
@@ -1074,24 +1045,6 @@ Made MakeUnixDgram(size_t capacity) {
 }
 
 // --- TCP across two network namespaces --------------------------------------
-
-// Sends descriptor `fd` over the Unix socket `via` (SCM_RIGHTS, unix(7)).
-bool SendFd(int via, int fd) {
-  char byte = 'f';
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-  return sendmsg(via, &msg, MSG_NOSIGNAL) == 1;
-}
 
 // Receives either a descriptor or, when the hosts could not be made, the
 // reason as text, within `timeout`.
