@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -16,6 +18,7 @@ namespace ipcproof {
 namespace {
 
 bool g_pinned = false;
+int g_peer_cpu = kDefaultPeerCpu;
 bool g_private_ipc = false;
 
 // The process's own argument vector, as the kernel recorded it at exec:
@@ -56,9 +59,9 @@ std::string Pin() {
   if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
     return "none: sched_getaffinity failed with " + ErrnoName(errno);
   }
-  if (!CPU_ISSET(kParentCpu, &allowed) || !CPU_ISSET(kPeerCpu, &allowed)) {
+  if (!CPU_ISSET(kParentCpu, &allowed) || !CPU_ISSET(g_peer_cpu, &allowed)) {
     return "none: cpu" + std::to_string(kParentCpu) + " and cpu" +
-           std::to_string(kPeerCpu) + " are not both in the allowed set (" +
+           std::to_string(g_peer_cpu) + " are not both in the allowed set (" +
            std::to_string(CPU_COUNT(&allowed)) + " CPUs allowed)";
   }
   if (const int err = PinToCpu(kParentCpu); err != 0) {
@@ -66,7 +69,8 @@ std::string Pin() {
            ") failed with " + ErrnoName(err);
   }
   g_pinned = true;
-  return "cpu" + std::to_string(kParentCpu) + ",cpu" + std::to_string(kPeerCpu);
+  return "cpu" + std::to_string(kParentCpu) + ",cpu" +
+         std::to_string(g_peer_cpu);
 }
 
 }  // namespace
@@ -104,6 +108,8 @@ int PinToCpu(int cpu) {
 
 bool PinningAvailable() { return g_pinned; }
 
+int PeerCpu() { return g_peer_cpu; }
+
 bool InPrivateIpcNamespace() { return g_private_ipc; }
 
 int RunBenchmarks(int argc, char** argv) {
@@ -113,10 +119,23 @@ int RunBenchmarks(int argc, char** argv) {
   g_private_ipc = unshare(CLONE_NEWIPC) == 0;
   const int unshare_errno = errno;
 
-  // Remove our own flag so Google Benchmark does not reject it.
+  // Remove our own flags so Google Benchmark does not reject them.
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == kSmokeFlag) continue;
+    const std::string_view arg(argv[i]);
+    if (arg == kSmokeFlag) continue;
+    if (arg.starts_with(kPeerCpuFlag)) {
+      const std::string number(arg.substr(std::strlen(kPeerCpuFlag)));
+      char* end = nullptr;
+      const long cpu = std::strtol(number.c_str(), &end, 10);
+      if (number.empty() || *end != '\0' || cpu < 0 || cpu >= CPU_SETSIZE) {
+        std::fprintf(stderr, "%s: %s wants a CPU number, not \"%s\"\n", argv[0],
+                     kPeerCpuFlag, number.c_str());
+        return 1;
+      }
+      g_peer_cpu = static_cast<int>(cpu);
+      continue;
+    }
     argv[kept++] = argv[i];
   }
   argc = kept;
@@ -140,6 +159,14 @@ int RunBenchmarks(int argc, char** argv) {
   benchmark::AddCustomContext("cpu_model", CpuModel());
   benchmark::AddCustomContext("pinning", Pin());
   benchmark::AddCustomContext("smoke", SmokeRun() ? "true" : "false");
+  // Figures from an unoptimised build measure the compiler's -O0 code as
+  // much as the kernel: verify --benchmarks lets only "optimized" decide.
+  // The whole build shares one compilation mode, so this file's says it.
+#ifdef __OPTIMIZE__
+  benchmark::AddCustomContext("build", "optimized");
+#else
+  benchmark::AddCustomContext("build", "unoptimized (build with -c opt)");
+#endif
 
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -37,15 +37,20 @@ void BenchSizes(benchmark::internal::Benchmark* b,
 void StandardSizes(benchmark::internal::Benchmark* b);
 
 // The two CPUs a two-process benchmark runs on: the benchmark process on
-// kParentCpu, its peer on kPeerCpu.
+// kParentCpu, its peer on PeerCpu(): kDefaultPeerCpu, or the CPU that
+// --ipcproof_peer_cpu=N names (N = 0 puts both on one CPU: a round trip
+// without a cross-CPU wake-up, to tell the mechanism's cost from the
+// machine's inter-processor interrupts).
 inline constexpr int kParentCpu = 0;
-inline constexpr int kPeerCpu = 1;
+inline constexpr int kDefaultPeerCpu = 1;
+inline constexpr char kPeerCpuFlag[] = "--ipcproof_peer_cpu=";
+int PeerCpu();
 
 // sched_setaffinity(0, {cpu}): 0 or the errno. Async-signal-safe (one
 // system call), for a forked peer.
 int PinToCpu(int cpu);
 
-// True when RunBenchmarks pinned this process to kParentCpu and kPeerCpu is
+// True when RunBenchmarks pinned this process to kParentCpu and PeerCpu() is
 // in its allowed set (so a peer can pin itself there): what the "pinning"
 // context says as "cpu0,cpu1".
 bool PinningAvailable();
@@ -55,11 +60,12 @@ bool PinningAvailable();
 // kernel/msg* and fs/mqueue/* sysctls.
 bool InPrivateIpcNamespace();
 
-// Parses and removes --ipcproof_smoke, enters a private IPC namespace where
-// it can, pins the process to kParentCpu where it can, adds the context
-// lines "ipc_namespace", "kernel", "machine", "cpu_model", "pinning" and
-// "smoke", then runs the benchmarks (Google Benchmark's flags apply).
-// Returns main's exit status: 1 for unrecognised arguments, else 0.
+// Parses and removes --ipcproof_smoke and --ipcproof_peer_cpu=N, enters a
+// private IPC namespace where it can, pins the process to kParentCpu where it
+// can, adds the context lines "ipc_namespace", "kernel", "machine",
+// "cpu_model", "pinning" and "smoke", then runs the benchmarks (Google
+// Benchmark's flags apply). Returns main's exit status: 1 for unrecognised
+// arguments, else 0.
 int RunBenchmarks(int argc, char** argv);
 
 }  // namespace ipcproof

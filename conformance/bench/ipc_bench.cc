@@ -995,7 +995,7 @@ void Measure(benchmark::State& state, Kind kind, Channel& c,
 
 // B's body: pinned to the peer CPU, then the loop.
 int PeerBody(Kind kind, Endpoint& b, size_t size) {
-  if (PinningAvailable() && PinToCpu(kPeerCpu) != 0) return ErrnoExit();
+  if (PinningAvailable() && PinToCpu(PeerCpu()) != 0) return ErrnoExit();
   return kind == Kind::kLatency ? EchoLoop(b, size)
                                 : SinkLoop(b, size, BatchMessages(size));
 }

@@ -262,7 +262,7 @@ class Receiver {
     pid_ = ::fork();
     if (pid_ != 0) return;  // the parent (or fork failed: pid_ < 0)
     ::close(sender);
-    if (PinningAvailable()) PinToCpu(kPeerCpu);
+    if (PinningAvailable()) PinToCpu(PeerCpu());
     ::signal(SIGALRM, SIG_DFL);
     ::alarm(kDeadlineSeconds);
     size_t unacknowledged = 0;

@@ -6,9 +6,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <stdexcept>
+
+#include "tools/verify/utc_time.h"
 
 namespace ipcproof::bench {
 namespace {
@@ -28,15 +29,6 @@ std::string CpuModel() {
   return "unknown (no \"model name\" in /proc/cpuinfo)";
 }
 
-std::string UtcNow() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc;
-  ::gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 }  // namespace
 
 RunStamp StampThisMachine() {
@@ -50,7 +42,7 @@ RunStamp StampThisMachine() {
   }
   stamp.cpu_model = CpuModel();
   stamp.cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
-  stamp.date = UtcNow();
+  stamp.date = verify::UtcNow();
   return stamp;
 }
 

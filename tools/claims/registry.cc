@@ -1,5 +1,7 @@
 #include "tools/claims/registry.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <array>
 #include <fstream>
@@ -193,9 +195,62 @@ std::vector<Area> ReadAreas(const ObjectReader& top) {
   return read;
 }
 
+const std::regex& BenchmarkWordShape() {
+  static const std::regex shape(R"(^[a-z0-9_]+$)");
+  return shape;
+}
+
+// The rule's "benchmarks" object. Every figure it names must match the
+// rule's "figure" glob: a glob that cannot see them would leave the claim
+// unverified for ever.
+BenchmarkFigures ReadBenchmarkFigures(const ObjectReader& benchmarks,
+                                      const std::string& figure_glob) {
+  benchmarks.AllowOnly({"kind", "mechanisms", "sizes", "relative_to"});
+  BenchmarkFigures read{.kind = benchmarks.Text("kind"),
+                        .relative_to = benchmarks.Text("relative_to")};
+  const json& mechanisms = benchmarks.Array("mechanisms");
+  for (const json& mechanism : mechanisms) {
+    if (!mechanism.is_string()) {
+      benchmarks.FailKey("mechanisms", "must hold strings");
+    }
+    read.mechanisms.push_back(mechanism.get<std::string>());
+  }
+  const json& sizes = benchmarks.Array("sizes");
+  for (const json& size : sizes) {
+    if (!size.is_number_integer() || size.get<int64_t>() <= 0) {
+      benchmarks.FailKey("sizes", "must hold positive integers (bytes)");
+    }
+    read.sizes.push_back(size.get<int64_t>());
+  }
+  if (read.mechanisms.empty() || read.sizes.empty()) {
+    benchmarks.Fail("\"mechanisms\" and \"sizes\" must not be empty");
+  }
+  std::vector<std::string> words = read.mechanisms;
+  words.push_back(read.kind);
+  words.push_back(read.relative_to);
+  for (const std::string& word : words) {
+    if (!std::regex_match(word, BenchmarkWordShape())) {
+      benchmarks.Fail("\"" + word +
+                      "\" is not a benchmark name part (lower-case letters, "
+                      "digits, _)");
+    }
+  }
+  for (const std::string& mechanism : read.mechanisms) {
+    for (int64_t size : read.sizes) {
+      const std::string name = read.FigureName(mechanism, size);
+      if (fnmatch(figure_glob.c_str(), name.c_str(), 0) != 0) {
+        benchmarks.Fail("figure " + name +
+                        " does not match the rule's \"figure\" \"" +
+                        figure_glob + "\"");
+      }
+    }
+  }
+  return read;
+}
+
 MeasuredRule ReadRule(const ObjectReader& rule) {
   rule.AllowOnly({"text", "figure", "aggregate", "op", "threshold", "tolerance",
-                  "then", "else", "speed"});
+                  "then", "else", "speed", "benchmarks"});
   MeasuredRule read{
       .text = rule.Text("text"),
       .figure = rule.Text("figure"),
@@ -207,6 +262,10 @@ MeasuredRule ReadRule(const ObjectReader& rule) {
       .verdict_if_false = rule.Text("else"),
       .measures_speed = rule.Has("speed") && rule.Bool("speed"),
   };
+  if (rule.Has("benchmarks")) {
+    read.benchmarks =
+        ReadBenchmarkFigures(rule.Object("benchmarks"), read.figure);
+  }
   if (!OneOf(read.aggregate, {"min", "max", "all"})) {
     rule.FailKey("aggregate",
                  "must be one of " + JoinQuoted({"min", "max", "all"}));
@@ -432,6 +491,12 @@ Registry LoadRegistry(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) throw RegistryError(path + ": cannot read the claim registry");
   return ParseRegistry(text.str(), path);
+}
+
+std::string BenchmarkFigures::FigureName(const std::string& mechanism,
+                                         int64_t size) const {
+  return kind + "." + mechanism + "." + std::to_string(size) + ".over_" +
+         relative_to;
 }
 
 }  // namespace ipcproof::claims

@@ -7,6 +7,7 @@
 #ifndef TOOLS_CLAIMS_REGISTRY_H_
 #define TOOLS_CLAIMS_REGISTRY_H_
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -35,6 +36,22 @@ std::string_view PredictedName(Predicted predicted);
 // `verdict_if_false`. A count the note states exactly ("four copies") is
 // two-sided: aggregate "all", op "==" and a `tolerance`, which holds when
 // every figure lies within threshold ± tolerance.
+// Where a rule's figures come from when they are the benchmarks' (verify
+// --benchmarks; docs/benchmarks-schema.md), not the tests': for each of
+// `mechanisms` and `sizes`, the median of benchmark kind/mechanism/size
+// over `relative_to`'s at the same kind and size, named
+// "<kind>.<mechanism>.<size>.over_<relative_to>". `relative_to` is another
+// mechanism, or "fastest": the best median of any mechanism at that kind and
+// size (the lowest time, the highest bytes per second).
+struct BenchmarkFigures {
+  std::string kind;                     // "latency", "throughput"
+  std::vector<std::string> mechanisms;  // "pipe"
+  std::vector<int64_t> sizes;           // bytes per message
+  std::string relative_to;              // "fastest" or a mechanism
+  // "latency.pipe.64.over_fastest".
+  std::string FigureName(const std::string& mechanism, int64_t size) const;
+};
+
 struct MeasuredRule {
   std::string text;    // the rule in English, threshold included
   std::string figure;  // e.g. "sysv_to_pipe_default_ratio", "interleavings.*"
@@ -50,6 +67,9 @@ struct MeasuredRule {
   // TCG) they measure the emulator, not the kernel, so a guest run under TCG
   // leaves the claim unverified (key "speed"; default false).
   bool measures_speed = false;
+  // Set (key "benchmarks"): the figures are the benchmarks', made in the
+  // same verify run, and no test's figures are read.
+  std::optional<BenchmarkFigures> benchmarks;
 };
 
 struct Claim {

@@ -102,6 +102,29 @@ TEST(ParseRegistryTest, ReadsEveryField) {
   EXPECT_EQ(slow.rule->verdict_if_false, "confirmed");
 }
 
+TEST(ParseRegistryTest, ReadsABenchmarkRule) {
+  json document = ValidDocument();
+  json& rule = document["claims"][3]["rule"];
+  rule["figure"] = "latency.pipe.*.over_fastest";
+  rule["benchmarks"] = {{"kind", "latency"},
+                        {"mechanisms", {"pipe", "fifo"}},
+                        {"sizes", {64, 4096}},
+                        {"relative_to", "fastest"}};
+  rule["figure"] = "latency.*.over_fastest";
+  const Registry registry = ParseRegistry(document.dump(), "test.json");
+  const MeasuredRule& read = *registry.claims[3].rule;
+  ASSERT_TRUE(read.benchmarks.has_value());
+  EXPECT_EQ(read.benchmarks->kind, "latency");
+  EXPECT_EQ(read.benchmarks->mechanisms,
+            (std::vector<std::string>{"pipe", "fifo"}));
+  EXPECT_EQ(read.benchmarks->sizes, (std::vector<int64_t>{64, 4096}));
+  EXPECT_EQ(read.benchmarks->FigureName("fifo", 4096),
+            "latency.fifo.4096.over_fastest");
+  EXPECT_FALSE(ParseRegistry(ValidDocument().dump(), "test.json")
+                   .claims[3]
+                   .rule->benchmarks.has_value());
+}
+
 TEST(ParseRegistryTest, FindsClaimsById) {
   const Registry registry = ParseRegistry(ValidDocument().dump(), kName);
   ASSERT_NE(registry.Find("pipe.slow"), nullptr);
@@ -181,6 +204,12 @@ TEST_P(BrokenRegistryTest, IsRefusedSayingWhy) {
 
 json& Claim0(json& document) { return document["claims"][0]; }
 json& Rule(json& document) { return document["claims"][3]["rule"]; }
+json BenchmarkRule() {
+  return {{"kind", "latency"},
+          {"mechanisms", {"pipe"}},
+          {"sizes", {64, 4096}},
+          {"relative_to", "fastest"}};
+}
 
 const BrokenRule kBrokenRules[] = {
     {"VersionOtherThanOne", [](json& d) { d["version"] = 2; },
@@ -338,6 +367,40 @@ const BrokenRule kBrokenRules[] = {
      R"(claim pipe.slow: rule: "else" must be one of "confirmed", )"},
     {"RuleUnknownKey", [](json& d) { Rule(d)["verdict_if_true"] = "refuted"; },
      R"(claim pipe.slow: rule: "verdict_if_true" is not a known key)"},
+    // A benchmark rule whose glob cannot see its own figures would leave the
+    // claim unverified for ever.
+    {"BenchmarkFigureNotMatched",
+     [](json& d) { Rule(d)["benchmarks"] = BenchmarkRule(); },
+     "claim pipe.slow: rule: benchmarks: figure latency.pipe.64.over_fastest "
+     "does not match the rule's \"figure\""},
+    {"BenchmarkUnknownKey",
+     [](json& d) {
+       Rule(d)["figure"] = "latency.*";
+       Rule(d)["benchmarks"] = BenchmarkRule();
+       Rule(d)["benchmarks"]["size"] = 64;
+     },
+     R"(claim pipe.slow: rule: benchmarks: "size" is not a known key)"},
+    {"BenchmarkNoSizes",
+     [](json& d) {
+       Rule(d)["figure"] = "latency.*";
+       Rule(d)["benchmarks"] = BenchmarkRule();
+       Rule(d)["benchmarks"]["sizes"] = json::array();
+     },
+     R"(claim pipe.slow: rule: benchmarks: "mechanisms" and "sizes" must not be empty)"},
+    {"BenchmarkSizeNotBytes",
+     [](json& d) {
+       Rule(d)["figure"] = "latency.*";
+       Rule(d)["benchmarks"] = BenchmarkRule();
+       Rule(d)["benchmarks"]["sizes"] = {64, -1};
+     },
+     R"(claim pipe.slow: rule: benchmarks: "sizes" must hold positive integers (bytes))"},
+    {"BenchmarkMechanismNotAName",
+     [](json& d) {
+       Rule(d)["figure"] = "latency.*";
+       Rule(d)["benchmarks"] = BenchmarkRule();
+       Rule(d)["benchmarks"]["mechanisms"] = {"pipe.two"};
+     },
+     R"(claim pipe.slow: rule: benchmarks: "pipe.two" is not a benchmark name part)"},
 };
 
 INSTANTIATE_TEST_SUITE_P(EachRule, BrokenRegistryTest,

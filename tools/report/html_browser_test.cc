@@ -1,9 +1,9 @@
 // The sample report's page in a real browser: Debian's chromium, headless,
 // dumps the DOM after the page's script ran and records every request in a
 // network log. The page must show a section per registered claim, run its
-// filter, and make no request to anything outside itself; so must the page
-// of the four-kernel sample, whose filter also picks a kernel and the
-// claims that differ.
+// filter, show the benchmark charts, and make no request to anything
+// outside itself; so must the page of the four-kernel sample, whose filter
+// also picks a kernel and the claims that differ.
 //
 // Runs under Bazel's linux-sandbox as it is: chromium runs with
 // --no-sandbox (its own sandbox needs namespaces the test's already are),
@@ -290,10 +290,42 @@ TEST_F(HtmlBrowserTest, EveryClaimIsOnThePageAndNothingIsFetched) {
   }
   const std::regex attribute(
       R"re(\s(?:href|src|action|data|poster)="([^"]*)")re");
+  // The one link off the page is the benchmark run's figures beside
+  // report.html, a relative path (a link: nothing is fetched).
   for (auto it = std::sregex_iterator(page_.begin(), page_.end(), attribute);
        it != std::sregex_iterator(); ++it) {
-    EXPECT_TRUE(std::string((*it)[1]).starts_with("#")) << (*it)[0];
+    const std::string value = (*it)[1];
+    if (value == report_.benchmarks->file) continue;
+    EXPECT_TRUE(value.starts_with("#")) << (*it)[0];
   }
+}
+
+// The benchmarks section after the browser built the page: the two charts
+// are SVG elements in the DOM with a polyline per mechanism and the two
+// memcpy limits, and the hostile skip message stayed text.
+TEST_F(HtmlBrowserTest, TheBenchmarkChartsAreInTheDom) {
+  const BrowserRun run = RenderInChromium("file://" + page_path_, "benchmarks");
+  const size_t start = run.dom.find("<section id=\"benchmarks\">");
+  ASSERT_NE(start, std::string::npos) << run.stderr_tail;
+  const size_t end = run.dom.find("</section>", start);
+  ASSERT_NE(end, std::string::npos);
+  const std::string section = run.dom.substr(start, end - start);
+  const auto count = [&](const std::string& pattern) {
+    const std::regex expression(pattern);
+    return std::distance(
+        std::sregex_iterator(section.begin(), section.end(), expression),
+        std::sregex_iterator());
+  };
+  EXPECT_EQ(count("<svg[^>]*class=\"bench-chart\""), 2);
+  EXPECT_EQ(count("<svg[^>]*role=\"img\""), 2);
+  // pipe, posix_mq and shm_futex in each chart.
+  EXPECT_EQ(count("<polyline[^>]*class=\"series\""), 6);
+  EXPECT_EQ(count("<polyline[^>]*data-limit=\"memcpy\""), 1);
+  EXPECT_EQ(count("<polyline[^>]*data-limit=\"memcpy-half\""), 1);
+  EXPECT_GT(count("<title>pipe, 4 KiB: "), 0);
+  EXPECT_EQ(count("<script"), 0);
+  EXPECT_THAT(section, HasSubstr("&lt;script&gt;alert(\"x\")&lt;/script&gt;"));
+  EXPECT_THAT(PageRequests(run.net_log), ::testing::IsEmpty());
 }
 
 TEST_F(HtmlBrowserTest, TheFilterShowsOnlyTheChosenVerdict) {
@@ -371,10 +403,14 @@ TEST_F(HtmlBrowserKernelsTest, EveryClaimIsOnThePageAndNothingIsFetched) {
   }
   const std::regex attribute(
       R"re(\s(?:href|src|action|data|poster)="([^"]*)")re");
+  const std::string host_file = sample_.reports[0].benchmarks->file;
   for (auto it = std::sregex_iterator(page_.begin(), page_.end(), attribute);
        it != std::sregex_iterator(); ++it) {
-    EXPECT_TRUE(std::string((*it)[1]).starts_with("#")) << (*it)[0];
+    const std::string value = (*it)[1];
+    if (value == host_file) continue;
+    EXPECT_TRUE(value.starts_with("#")) << (*it)[0];
   }
+  EXPECT_THAT(run.dom, HasSubstr("<section id=\"benchmarks\">"));
 }
 
 TEST_F(HtmlBrowserKernelsTest, DiffersOnlyShowsTheClaimsWhoseAnswersDiffer) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fmt/format.h"
+#include "tools/report/benchmark_charts.h"
 #include "tools/report/claim_evidence.h"
 #include "tools/report/claim_figures.h"
 #include "tools/report/kernel_columns.h"
@@ -61,6 +62,12 @@ table.measured th[scope="row"] { font-weight: normal; background: none; }
 td.more { color: var(--muted); font-style: italic; }
 .beyond { color: var(--muted); font-style: italic; }
 .warn { color: #8c1d18; font-weight: 600; }
+svg.bench-chart { max-width: 100%; height: auto; display: block; }
+figure.bench { margin: 0.5rem 0; }
+figure.bench figcaption, p.bench-none { color: var(--muted); font-size: 0.9rem; }
+.bench-unusable { border: 2px solid #8c1d18; background: #fdecea; color: #5c1410;
+                  border-radius: 6px; padding: 0.5rem 1rem; margin: 1rem 0; }
+table.bench td.number { white-space: nowrap; }
 form#filter { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap;
               background: var(--bg-alt); padding: 0.5rem 0.8rem; border-radius: 6px; }
 )css";
@@ -226,6 +233,16 @@ void WriteMissingRequirementsList(const KernelInfo& kernel, std::string& html) {
     html += "<li>" + HtmlEscape(missing) + "</li>\n";
   }
   html += "</ul>\n";
+}
+
+// verify --benchmarks: the figures of the benchmark run made with this
+// report, after the summary. They decide the measured claims' verdicts; the
+// claims' sections say how.
+void WriteBenchmarks(const Report& report, std::string& html) {
+  if (!report.benchmarks) return;
+  html += "<section id=\"benchmarks\">\n<h2>Benchmarks</h2>\n";
+  html += BenchmarkSectionBodyHtml(*report.benchmarks, "h3");
+  html += "</section>\n";
 }
 
 void WriteSummary(const Report& report, std::string& html) {
@@ -474,6 +491,7 @@ std::string WriteHtml(const Report& report) {
   }
   WriteHealth(report.health, html);
   WriteSummary(report, html);
+  WriteBenchmarks(report, html);
   html += "<main>\n";
   std::vector<bool> written(report.claims.size(), false);
   const auto write_area = [&](const std::string& id, const std::string& title) {
@@ -971,6 +989,21 @@ std::string WriteHtml(const std::vector<Report>& reports) {
   }
   html += "</section>\n";
   WriteSeveralSummary(reports, labels, rows, html);
+  // The benchmarks run on the host only: each report that has them, under
+  // its kernel's label.
+  bool any_benchmarks = false;
+  for (const Report& report : reports) {
+    any_benchmarks = any_benchmarks || report.benchmarks.has_value();
+  }
+  if (any_benchmarks) {
+    html += "<section id=\"benchmarks\">\n<h2>Benchmarks</h2>\n";
+    for (size_t k = 0; k < reports.size(); ++k) {
+      if (!reports[k].benchmarks) continue;
+      html += "<h3>On " + HtmlEscape(labels[k]) + "</h3>\n";
+      html += BenchmarkSectionBodyHtml(*reports[k].benchmarks, "h4");
+    }
+    html += "</section>\n";
+  }
   WriteDiffers(reports, labels, rows, html);
 
   html += "<main>\n";

@@ -67,20 +67,28 @@ TEST_F(HtmlWriterTest, IdsAreUniqueAndEveryLinkStaysOnThePage) {
     }
   });
   int links = 0;
+  int file_links = 0;
   Walk(page, [&](pugi::xml_node node) {
     for (pugi::xml_attribute attribute : node.attributes()) {
       const std::string name = attribute.name();
       EXPECT_NE(name, "src") << "nothing is loaded from elsewhere";
       EXPECT_FALSE(name.starts_with("on")) << "no inline handler: " << name;
       if (name == "href") {
-        ++links;
         const std::string href = attribute.value();
+        // The one link off the page: the benchmark run's figures, a
+        // relative path beside report.html.
+        if (report_->benchmarks && href == report_->benchmarks->file) {
+          ++file_links;
+          continue;
+        }
+        ++links;
         ASSERT_TRUE(href.starts_with("#")) << href;
         EXPECT_TRUE(ids.contains(href.substr(1))) << "dangling link " << href;
       }
     }
   });
   EXPECT_EQ(links, static_cast<int>(report_->claims.size()));
+  EXPECT_EQ(file_links, 1);
 }
 
 TEST_F(HtmlWriterTest, NoteWordsAreMarkedChinese) {
@@ -261,6 +269,63 @@ TEST(HtmlWriterFiguresTest, ATestsFiguresAppearUnderEveryClaimItDeclares) {
   }
 }
 
+// The benchmarks section: after the summary, the run's stamp and both
+// charts, the hostile skip message as text.
+TEST_F(HtmlWriterTest, BenchmarksSectionFollowsTheSummaryWithTwoCharts) {
+  pugi::xml_document page = testing::ParseHtml(*html_);
+  const pugi::xml_node section = page.find_node([](pugi::xml_node node) {
+    return std::string_view(node.attribute("id").value()) == "benchmarks";
+  });
+  ASSERT_TRUE(section);
+  EXPECT_STREQ(section.name(), "section");
+  EXPECT_EQ(testing::TextOf(section.child("h2")), "Benchmarks");
+  EXPECT_STREQ(section.previous_sibling().attribute("id").value(), "summary");
+  EXPECT_STREQ(section.next_sibling().name(), "main");
+  std::vector<pugi::xml_node> charts;
+  Walk(section, [&](pugi::xml_node node) {
+    if (std::string_view(node.name()) == "svg") charts.push_back(node);
+  });
+  ASSERT_EQ(charts.size(), 2u);
+  EXPECT_STREQ(charts[0].attribute("data-kind").value(), "latency");
+  EXPECT_STREQ(charts[1].attribute("data-kind").value(), "throughput");
+  const std::string text = testing::TextOf(section);
+  EXPECT_THAT(text, HasSubstr(report_->benchmarks->cpu_model));
+  EXPECT_THAT(text, HasSubstr("cpu0,cpu1"));
+  EXPECT_THAT(text, HasSubstr("private (unshare(CLONE_NEWIPC))"));
+  EXPECT_THAT(text, Not(HasSubstr("decide nothing")));
+  // The skip's message is text, never an element of the page.
+  EXPECT_THAT(text, HasSubstr("posix_mq at 1 MiB: skipped: "));
+  EXPECT_THAT(text, HasSubstr("<script>alert(\"x\")</script>"));
+  Walk(section, [&](pugi::xml_node node) {
+    EXPECT_STRNE(node.name(), "script");
+    EXPECT_STRNE(node.name(), "pre");
+  });
+}
+
+TEST(HtmlBenchmarksTest, NoBenchmarksNoSection) {
+  Report report = SampleReport();
+  report.benchmarks.reset();
+  const std::string html = WriteHtml(report);
+  EXPECT_THAT(html, Not(HasSubstr("id=\"benchmarks\"")));
+  EXPECT_THAT(html, Not(HasSubstr("<svg")));
+}
+
+TEST(HtmlBenchmarksTest, UnusableFiguresAreSaidLoudly) {
+  Report report = SampleReport();
+  report.benchmarks->unusable = "a smoke run <b>decides</b> nothing";
+  const std::string html = WriteHtml(report);
+  pugi::xml_document page = testing::ParseHtml(html);
+  const pugi::xml_node alert = page.find_node([](pugi::xml_node node) {
+    return std::string_view(node.attribute("class").value()) ==
+           "bench-unusable";
+  });
+  ASSERT_TRUE(alert);
+  EXPECT_STREQ(alert.attribute("role").value(), "alert");
+  EXPECT_EQ(testing::TextOf(alert),
+            "These figures decide nothing: a smoke run <b>decides</b> "
+            "nothing");
+}
+
 }  // namespace
 }  // namespace ipcproof::verify
 
@@ -341,8 +406,9 @@ TEST_F(HtmlKernelsTest, IdsAreUniqueAndEveryLinkStaysOnThePage) {
       EXPECT_NE(name, "src");
       EXPECT_FALSE(name.starts_with("on")) << name;
       if (name != "href") continue;
-      ++links;
       const std::string href = attribute.value();
+      if (href == reports()[0].benchmarks->file) continue;  // the host's
+      ++links;
       ASSERT_TRUE(href.starts_with("#")) << href;
       EXPECT_TRUE(ids.contains(href.substr(1))) << "dangling link " << href;
     }
@@ -451,6 +517,24 @@ TEST_F(HtmlKernelsTest, GuestFailureAndMissingRequirementAreLoud) {
   Walk(page_, [](pugi::xml_node node) {
     EXPECT_NE(std::string_view(node.name()), "i") << "markup from a message";
   });
+}
+
+TEST_F(HtmlKernelsTest, BenchmarksAreShownOnceUnderTheHostsLabel) {
+  const pugi::xml_node section = ById(page_, "benchmarks");
+  ASSERT_TRUE(section);
+  std::vector<std::string> headings;
+  int charts = 0;
+  Walk(section, [&](pugi::xml_node node) {
+    if (std::string_view(node.name()) == "h3") {
+      headings.push_back(testing::TextOf(node));
+    }
+    charts += std::string_view(node.name()) == "svg";
+  });
+  EXPECT_THAT(headings, ::testing::ElementsAre("On host"));
+  EXPECT_EQ(charts, 2);
+  for (size_t k = 1; k < reports().size(); ++k) {
+    EXPECT_FALSE(reports()[k].benchmarks) << "guests have none";
+  }
 }
 
 }  // namespace

@@ -104,6 +104,47 @@ ordered_json RuleJson(const claims::MeasuredRule& rule) {
                        {"then", Text(rule.verdict_if_true)},
                        {"else", Text(rule.verdict_if_false)}};
   if (rule.op == "==") json["tolerance"] = rule.tolerance;
+  if (rule.measures_speed) json["speed"] = true;
+  if (rule.benchmarks) {
+    const claims::BenchmarkFigures& figures = *rule.benchmarks;
+    json["benchmarks"] = {{"kind", Text(figures.kind)},
+                          {"mechanisms", Strings(figures.mechanisms)},
+                          {"sizes", figures.sizes},
+                          {"relative_to", Text(figures.relative_to)}};
+  }
+  return json;
+}
+
+// verify --benchmarks' run: its stamp and every result, in benchmarks.json's
+// own keys (docs/benchmarks-schema.md).
+ordered_json BenchmarksJson(const BenchmarkRun& run) {
+  ordered_json json = {{"file", Text(run.file)},
+                       {"date", Text(run.date)},
+                       {"command", Text(run.command)},
+                       {"cpu_model", Text(run.cpu_model)},
+                       {"cpus", run.cpus},
+                       {"pinning", Text(run.pinning)},
+                       {"ipc_namespace", Text(run.ipc_namespace)},
+                       {"repetitions", run.repetitions},
+                       {"smoke", run.smoke},
+                       {"seconds", run.seconds},
+                       {"usable", run.unusable.empty()}};
+  if (!run.unusable.empty()) json["unusable"] = Text(run.unusable);
+  ordered_json results = ordered_json::array();
+  for (const BenchmarkResult& result : run.results) {
+    ordered_json entry = {
+        {"kind", Text(result.kind)}, {"mechanism", Text(result.mechanism)},
+        {"size", result.size},       {"binary", Text(result.binary)},
+        {"unit", Text(result.unit)}, {"repetitions", result.repetitions}};
+    if (!result.skipped.empty()) {
+      entry["skipped"] = Text(result.skipped);
+    } else {
+      entry["median"] = result.median ? ordered_json(*result.median) : nullptr;
+      entry["cv"] = result.cv ? ordered_json(*result.cv) : nullptr;
+    }
+    results.push_back(entry);
+  }
+  json["results"] = results;
   return json;
 }
 
@@ -191,6 +232,8 @@ ordered_json ReportJson(const Report& report, const std::string& label,
   ordered_json tests = ordered_json::array();
   for (const TestResult& test : report.tests) tests.push_back(TestJson(test));
   json["tests"] = tests;
+  if (report.benchmarks)
+    json["benchmarks"] = BenchmarksJson(*report.benchmarks);
   return json;
 }
 

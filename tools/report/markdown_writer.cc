@@ -2,11 +2,14 @@
 // reader finds their sentence and its answer at once; each id links to the
 // claim's section with the evidence.
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "fmt/format.h"
+#include "tools/report/benchmark_charts.h"
 #include "tools/report/claim_evidence.h"
 #include "tools/report/claim_figures.h"
 #include "tools/report/kernel_columns.h"
@@ -144,6 +147,104 @@ void WriteSummary(const Report& report, std::string& md) {
                       VerdictName(claim.verdict), NoteWordsCell(claim));
   }
   md += "\n";
+}
+
+// A benchmark table: mechanism rows by size columns; `cell` gives each
+// cell's Markdown.
+void WriteBenchmarkGrid(
+    const BenchmarkTable& table,
+    const std::function<std::string(const BenchmarkResult*)>& cell,
+    std::string& md) {
+  md += "| mechanism |";
+  std::string rule = "|---|";
+  for (int64_t size : table.sizes) {
+    md += " " + (size == 0 ? std::string("no size") : FormatSize(size)) + " |";
+    rule += "---:|";
+  }
+  md += "\n" + rule + "\n";
+  for (size_t m = 0; m < table.mechanisms.size(); ++m) {
+    md += "| " + MarkdownEscape(table.mechanisms[m]) + " |";
+    for (const BenchmarkResult* result : table.cells[m]) {
+      md += " " + cell(result) + " |";
+    }
+    md += "\n";
+  }
+  md += "\n";
+}
+
+// verify --benchmarks: the run's stamp, then per kind a table of medians
+// with their spread, throughput also against memcpy/2, and what was skipped.
+// `heading` is the Markdown heading of each kind ("###").
+void WriteBenchmarkBody(const BenchmarkRun& run, std::string_view heading,
+                        std::string& md) {
+  if (!run.unusable.empty()) {
+    md += "> **These figures decide nothing: " + MarkdownEscape(run.unusable) +
+          "**\n\n";
+  }
+  md += "| benchmark run | |\n|---|---|\n";
+  md += "| date | " + MarkdownEscape(run.date) + " |\n";
+  md += "| command | " + CodeSpan(run.command, true) + " |\n";
+  md += "| CPU | " + MarkdownEscape(run.cpu_model) + " |\n";
+  md += fmt::format("| CPUs online | {} |\n", run.cpus);
+  md += "| pinning | " + MarkdownEscape(run.pinning) + " |\n";
+  md += "| IPC namespace | " + MarkdownEscape(run.ipc_namespace) + " |\n";
+  md += fmt::format("| repetitions | {} |\n", run.repetitions);
+  md += fmt::format(
+      "| smoke run | {} |\n",
+      run.smoke ? "yes: each benchmark once at its smallest size; these "
+                  "figures show that it runs, never how fast"
+                : "no");
+  md += fmt::format("| wall time | {:.1f} s |\n", run.seconds);
+  md += "| figures | " + CodeSpan(run.file, true) + " |\n\n";
+  md +=
+      "Each cell is the median over the repetitions and its cv (stddev / "
+      "mean). Sizes in binary units (1 KiB = 1024 B), rates in decimal units "
+      "(1 GB/s = 10^9 bytes per second).\n\n";
+  const auto cell = [](const BenchmarkResult* result) {
+    return result == nullptr ? std::string("—")
+                             : MarkdownEscape(CellText(*result));
+  };
+  for (const BenchmarkTable& table : BenchmarkTables(run)) {
+    const std::string description = KindDescription(table.kind);
+    md += std::string(heading) + " " + MarkdownEscape(table.kind) +
+          (description.empty() ? "" : ": " + MarkdownEscape(description)) +
+          "\n\n";
+    WriteBenchmarkGrid(table, cell, md);
+    if (table.kind == "wrapper") {
+      const std::vector<WrapperRatio> ratios = WrapperRatios(run);
+      if (!ratios.empty()) {
+        md += "| path | size | wrappers / raw |\n|---|---:|---:|\n";
+        for (const WrapperRatio& ratio : ratios) {
+          md +=
+              fmt::format("| {} | {} | {:.3f} |\n", MarkdownEscape(ratio.path),
+                          FormatSize(ratio.size), ratio.ratio);
+        }
+        md += "\n";
+      }
+    }
+    if (table.kind == "throughput") {
+      md +=
+          "As a fraction of memcpy/single_core / 2 at the same size (a "
+          "channel that copies twice cannot exceed 1):\n\n";
+      WriteBenchmarkGrid(
+          table,
+          [&](const BenchmarkResult* result) {
+            const std::optional<double> ratio =
+                result == nullptr ? std::nullopt
+                                  : RatioToHalfMemcpy(run, *result);
+            return ratio ? fmt::format("{:.2f}", *ratio) : std::string("—");
+          },
+          md);
+    }
+    const std::vector<std::string> left_out = LeftOutResults(run, table.kind);
+    if (!left_out.empty()) {
+      md += "Without a figure:\n\n";
+      for (const std::string& line : left_out) {
+        md += "- " + MarkdownEscape(TrimMessage(line, 5, 600)) + "\n";
+      }
+      md += "\n";
+    }
+  }
 }
 
 void WriteTests(const Report& report, const ClaimReport& claim,
@@ -303,6 +404,10 @@ std::string WriteMarkdown(const Report& report) {
   }
   WriteHealth(report.health, md);
   WriteSummary(report, md);
+  if (report.benchmarks) {
+    md += "## Benchmarks\n\n";
+    WriteBenchmarkBody(*report.benchmarks, "###", md);
+  }
   std::vector<bool> written(report.claims.size(), false);
   const auto write_area = [&](const std::string& id, const std::string& title) {
     bool any = false;
@@ -655,6 +760,20 @@ std::string WriteMarkdown(const std::vector<Report>& reports) {
     WriteHealthBody(reports[k].health, md);
   }
   WriteSeveralSummary(reports, labels, rows, md);
+  // The benchmarks run on the host only: each report that has them, under
+  // its kernel's label.
+  bool any_benchmarks = false;
+  for (const Report& report : reports) {
+    any_benchmarks = any_benchmarks || report.benchmarks.has_value();
+  }
+  if (any_benchmarks) {
+    md += "## Benchmarks\n\n";
+    for (size_t k = 0; k < reports.size(); ++k) {
+      if (!reports[k].benchmarks) continue;
+      md += "### On " + MarkdownEscape(labels[k]) + "\n\n";
+      WriteBenchmarkBody(*reports[k].benchmarks, "####", md);
+    }
+  }
   WriteDiffers(reports, labels, rows, md);
 
   std::vector<bool> written(rows.size(), false);

@@ -282,6 +282,52 @@ TEST_F(MarkdownWriterTest, RunAndHealthAreStated) {
   EXPECT_THAT(*markdown_, HasSubstr("WARNING: CPU: 1 PID: 4242"));
 }
 
+TEST_F(MarkdownWriterTest, BenchmarksFollowTheSummaryAsTables) {
+  const size_t summary = markdown_->find("\n## Summary\n");
+  const size_t benchmarks = markdown_->find("\n## Benchmarks\n");
+  ASSERT_NE(benchmarks, std::string::npos);
+  EXPECT_LT(summary, benchmarks);
+  EXPECT_EQ(markdown_->find("\n## Benchmarks\n", benchmarks + 1),
+            std::string::npos);
+  const size_t next = markdown_->find("\n## ", benchmarks + 1);
+  ASSERT_NE(next, std::string::npos);
+  const std::string section = markdown_->substr(benchmarks, next - benchmarks);
+  EXPECT_THAT(section, HasSubstr("| CPU | AMD EPYC 7B13 64-Core Processor |"));
+  EXPECT_THAT(section, HasSubstr("| pinning | cpu0,cpu1 |"));
+  EXPECT_THAT(section, Not(HasSubstr("decide nothing")));
+  // Mechanism rows by size columns, the median and its cv in human units.
+  EXPECT_THAT(section, HasSubstr("| mechanism | 64 B | 4 KiB | 1 MiB |\n"
+                                 "|---|---:|---:|---:|\n"
+                                 "| pipe | 8.12 µs ±1.8 % | 12.0 µs ±3.1 % | "
+                                 "410 µs ±5.2 % |\n"));
+  EXPECT_THAT(section, HasSubstr("| shm\\_futex | no median | 4.10 µs ±1.2 % "
+                                 "| 260 µs |\n"));
+  EXPECT_THAT(section,
+              HasSubstr("| pipe | 310 MB/s ±4.0 % | 2.90 GB/s ±2.0 % | "
+                        "3.30 GB/s ±3.0 % |\n"));
+  // Throughput against memcpy/2 at the same size: 2.9 / (24 / 2) at 4 KiB.
+  EXPECT_THAT(section, HasSubstr("| pipe | 0.08 | 0.24 | 0.55 |\n"));
+  EXPECT_THAT(section, HasSubstr("| posix\\_mq | 0.07 | 0.17 | — |\n"));
+  // The wrappers against raw calls: 1210 / 1201.
+  EXPECT_THAT(section, HasSubstr("| pipe | 4 KiB | 1.007 |\n"));
+  // Skips listed with their (escaped) reason.
+  EXPECT_THAT(section, HasSubstr("- posix\\_mq at 1 MiB: skipped: "
+                                 "conformance/pipe/pipe\\_test.cc:120"));
+  EXPECT_THAT(section,
+              HasSubstr("- shm\\_futex at 64 B: no usable median (0)"));
+  EXPECT_FALSE(HasUnescapedTag(section, "<script"));
+}
+
+TEST(MarkdownBenchmarksTest, NoBenchmarksNoSectionAndUnusableIsLoud) {
+  Report report = SampleReport();
+  report.benchmarks->unusable = "a smoke run | <b>x</b>";
+  EXPECT_THAT(WriteMarkdown(report),
+              HasSubstr("> **These figures decide nothing: a smoke run \\| "
+                        "\\<b\\>x\\</b\\>**\n"));
+  report.benchmarks.reset();
+  EXPECT_THAT(WriteMarkdown(report), Not(HasSubstr("## Benchmarks")));
+}
+
 }  // namespace
 }  // namespace ipcproof::verify
 
@@ -627,6 +673,21 @@ TEST_F(MarkdownKernelsTest, MarkupFromMessagesAndLogsStaysText) {
   EXPECT_FALSE(HasUnescapedTag(parts.outside, "<script"));
   EXPECT_FALSE(HasUnescapedTag(parts.outside, "<i>"));
   EXPECT_FALSE(HasUnescapedTag(parts.outside, "<b>"));
+}
+
+TEST_F(MarkdownKernelsTest, BenchmarksAreShownOnceUnderTheHostsLabel) {
+  const size_t benchmarks = markdown_->find("\n## Benchmarks\n");
+  ASSERT_NE(benchmarks, std::string::npos);
+  EXPECT_EQ(markdown_->find("\n## Benchmarks\n", benchmarks + 1),
+            std::string::npos);
+  const size_t next = markdown_->find("\n## ", benchmarks + 1);
+  const std::string section = markdown_->substr(benchmarks, next - benchmarks);
+  std::vector<std::string> headings;
+  for (const std::string& line : testing::SplitLines(section)) {
+    if (line.starts_with("### ")) headings.push_back(line);
+  }
+  EXPECT_THAT(headings, ::testing::ElementsAre("### On host"));
+  EXPECT_THAT(section, HasSubstr("\n#### latency: "));
 }
 
 }  // namespace

@@ -30,6 +30,15 @@ extern const char kHostileFigureName[];
 extern const char kHostileFigureValue[];
 inline constexpr int kManyFigures = 125;
 
+// The host sample's benchmark run (Report::benchmarks): latency and
+// throughput of "pipe", "posix_mq" and "shm_futex" at 64 B, 4 KiB and 1 MiB
+// (every throughput below memcpy/2), memcpy/single_core at the same sizes,
+// syscall/empty/0 and a wrapper pair. posix_mq at 1 MiB is skipped in both
+// kinds, the latency skip with kHostileMessage; shm_futex's latency at 64 B
+// has a zero median; `unusable` is empty. Guests of SampleKernels() have
+// none.
+BenchmarkRun SampleBenchmarks();
+
 // docs/claims.json, read from the test's runfiles (the working directory of
 // a Bazel test is its runfiles root).
 claims::Registry LoadSampleRegistry();

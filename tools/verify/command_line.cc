@@ -90,6 +90,9 @@ FILES
   OUT/report.md, report.html, report.json, junit.xml, report.ktap,
   results.json                   the report, one file per format
   OUT/logs/NAME.txt              each binary's console output (the host)
+  OUT/benchmarks/benchmarks.json the benchmark run of --benchmarks
+                                 (docs/benchmarks-schema.md), with raw/ and
+                                 run.log, the runner's output
   OUT/kernels/LABEL/console.log  a guest kernel's log (its serial console);
                                  rerun/console.log for the rerun boot
   OUT/kernels/LABEL/logs/NAME.txt
@@ -106,6 +109,7 @@ EXAMPLES
   tools/bazel run //tools/verify -- --claims 'pipe.*' -f md,html -o /tmp/pipes
   tools/bazel run //tools/verify -- --areas mq,fifo --strict
   tools/bazel run //tools/verify -- --update-docs-report
+  tools/bazel run -c opt //tools/verify -- --benchmarks -o /tmp/measured
   tools/bazel run //tools/verify -- --kernel linux-6.1 --kernel linux-6.12 \
       -o /tmp/three-kernels
   tools/bazel run //tools/verify -- --kernel ~/linux/arch/x86/boot/bzImage \
@@ -347,6 +351,28 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
                  "/bin/busybox, Debian's busybox-static)"))
       ->option_text("FILE");
 
+  app.add_flag(
+      "--benchmarks", line.benchmarks,
+      Wrapped("also run the benchmarks (tools/bench: latency and throughput "
+              "of every mechanism, memcpy, the zero-copy paths; minutes) on "
+              "the host after its suite, into OUT/benchmarks/, and decide the "
+              "claims whose rules read them (pipe.not-for-frequent-exchange, "
+              "mq.not-for-big-data) from that run alone; needs an optimised "
+              "build: tools/bazel run -c opt //tools/verify -- --benchmarks"));
+  app.add_flag(
+      "--benchmark-smoke", line.benchmark_smoke,
+      Wrapped("--benchmarks with each benchmark once at its smallest size "
+              "(seconds, any build): shows that they run; decides nothing"));
+  app.add_option("--benchmark-repetitions", line.benchmark_repetitions,
+                 Wrapped("repetitions of each benchmark (default 5); the "
+                         "figures are their medians"))
+      ->check(CLI::Range(1, 1000))
+      ->option_text("N");
+  app.add_option("--benchmark-runner", line.benchmark_runner,
+                 Wrapped("the benchmark runner to run (default: "
+                         "tools/bench/bench under the data root)"))
+      ->option_text("FILE");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -361,6 +387,12 @@ CommandLine ParseCommandLine(int argc, const char* const* argv) {
   }
   line.formats = CheckFormats(formats);
   line.kernels = CheckKernels(line.kernels, line.no_host);
+  if (line.benchmark_smoke) line.benchmarks = true;
+  if (line.benchmarks && line.no_host) {
+    throw UsageError(
+        "--benchmarks measures the host, and --no-host leaves it out (the "
+        "benchmarks do not run in a guest: libbenchmark is a shared library)");
+  }
   return line;
 }
 

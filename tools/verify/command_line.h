@@ -47,6 +47,16 @@ struct CommandLine {
   // The static busybox a guest gets as /bin/sh, cat, readlink; empty: the
   // kernel runner's default (/bin/busybox).
   std::string guest_busybox;
+  // --benchmarks: run the benchmarks (//tools/bench) on the host after its
+  // suite, and let the claims whose rules read them decide from that run's
+  // figures. --benchmark-smoke implies it: each benchmark once, deciding
+  // nothing.
+  bool benchmarks = false;
+  bool benchmark_smoke = false;
+  int benchmark_repetitions = 5;
+  // Empty: the data root's tools/bench/bench. Else a runner with the same
+  // command line (for tests).
+  std::string benchmark_runner;
   // --help was asked for: print `help` and exit 0.
   bool help = false;
   std::string help_text;

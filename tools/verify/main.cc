@@ -14,7 +14,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@
 #include "tools/kernels/guest_run.h"
 #include "tools/report/grading_config.h"
 #include "tools/report/report_writers.h"
+#include "tools/verify/benchmark_run.h"
+#include "tools/verify/binary_runner.h"
 #include "tools/verify/claim_selection.h"
 #include "tools/verify/command_line.h"
 #include "tools/verify/data_root.h"
@@ -40,6 +43,7 @@
 #include "tools/verify/suite_file.h"
 #include "tools/verify/suite_runner.h"
 #include "tools/verify/unverified.h"
+#include "tools/verify/utc_time.h"
 #include "tools/verify/verdict.h"
 #include "tools/verify/verify_error.h"
 
@@ -86,15 +90,6 @@ std::string ShellQuoted(const std::string& word) {
     }
   }
   return quoted + "'";
-}
-
-std::string UtcNow() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
 }
 
 // verify's scratch space for the binaries' XML; removed at exit.
@@ -440,12 +435,17 @@ struct RunContext {
   ProgressDisplay& progress;
   // Label the progress lines with the kernel (several kernels, or a guest).
   bool label_progress;
+  // --benchmarks: the runner to run on the host; "" without it.
+  std::string benchmark_runner;
 };
 
 // One kernel's report, and the stderr lines its guest run left.
 struct KernelReport {
   Report report;
   std::vector<std::string> problems;
+  // --benchmarks on the host: why its figures decide nothing, when that is
+  // a failure (not a smoke run asked for). Fails the run.
+  std::string benchmark_failure;
 };
 
 Report NewReport(const RunContext& context, const Kernel& kernel) {
@@ -473,6 +473,89 @@ void Decide(const RunContext& context, Report& report,
                  UnverifiedClaims(context.inputs.registry, context.inputs.index,
                                   blocks, gaps));
   UnverifySpeedUnderEmulation(report.claims, report.run.kernel);
+}
+
+// How long the benchmark runner may take before it is killed: far above a
+// full run's minutes (12 mechanisms x 8 sizes x 2 kinds x repetitions, and
+// the limits), so only a hang meets it.
+std::chrono::milliseconds BenchmarkBound(const CommandLine& line) {
+  return line.benchmark_smoke
+             ? std::chrono::minutes(15)
+             : std::chrono::minutes(30 + 12 * line.benchmark_repetitions);
+}
+
+// --benchmarks: the benchmark runner on the host, into OUT/benchmarks/ (its
+// output also in OUT/benchmarks/run.log, and on stderr unless --quiet), then
+// that file alone is read: it was written in this run, after `report`
+// started, on this kernel. Adds the tests of the claims whose rules read the
+// benchmarks to `report.tests`.
+void RunBenchmarksOnHost(const RunContext& context, KernelReport& out) {
+  Report& report = out.report;
+  const std::string dir = context.staged.path() + "/benchmarks";
+  const std::string log_path = context.staged.path() + "/benchmarks-run.log";
+  std::ofstream log(log_path, std::ios::binary);
+  RunRequest request;
+  request.path = context.benchmark_runner;
+  request.args = {"--out", dir, "--repetitions",
+                  std::to_string(context.line.benchmark_repetitions)};
+  if (context.line.benchmark_smoke) request.args.push_back("--smoke");
+  request.bound = BenchmarkBound(context.line);
+  const bool echo = !context.line.quiet;
+  request.on_output = [&](std::string_view chunk) {
+    log.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    if (echo) std::fwrite(chunk.data(), 1, chunk.size(), stderr);
+  };
+  if (echo) {
+    const std::string how =
+        context.line.benchmark_smoke
+            ? std::string("smoke: each benchmark once")
+            : std::to_string(context.line.benchmark_repetitions) +
+                  " repetitions each; this takes minutes";
+    std::fprintf(stderr, "verify: running the benchmarks (%s)\n", how.c_str());
+  }
+  const RunEnd end = RunProgram(request);
+  log.close();
+  if (end.how == RunEnd::How::kInterrupted) {
+    throw InfrastructureError(
+        std::string("stopped: verify was interrupted "
+                    "(SIG") +
+        ::sigabbrev_np(end.signal) +
+        ") while the benchmarks ran; nothing was written");
+  }
+  if (end.how == RunEnd::How::kCannotStart) {
+    throw InfrastructureError("the benchmark runner " + request.path +
+                              " cannot start: " + DescribeRunEnd(end, request));
+  }
+  BenchmarkExpectations expect{
+      .kernel_release = report.run.kernel_release,
+      .not_before_utc = report.run.started_utc,
+      .smoke = context.line.benchmark_smoke,
+      .file_in_report = "benchmarks/benchmarks.json",
+  };
+  std::ifstream file(dir + "/benchmarks.json", std::ios::binary);
+  BenchmarkReading reading;
+  if (file) {
+    const std::string text((std::istreambuf_iterator<char>(file)),
+                           std::istreambuf_iterator<char>());
+    reading = ReadBenchmarkRun(text, expect);
+  } else {
+    reading = MissingBenchmarkRun(
+        "the benchmark runner " + DescribeRunEnd(end, request) +
+            " and wrote no benchmarks.json (its output: "
+            "benchmarks-run.log in the report)",
+        expect);
+  }
+  if (!reading.failed && end.how != RunEnd::How::kExited) {
+    reading.failed = true;
+    reading.run.unusable = "the benchmark runner " +
+                           DescribeRunEnd(end, request) +
+                           " after writing benchmarks.json";
+  }
+  if (reading.failed) out.benchmark_failure = reading.run.unusable;
+  std::vector<TestResult> tests =
+      BenchmarkTests(context.inputs.registry, context.selected, reading.run);
+  report.tests.insert(report.tests.end(), tests.begin(), tests.end());
+  report.benchmarks = std::move(reading.run);
 }
 
 // Today's path: the binaries run here, one after another. The host's
@@ -523,6 +606,7 @@ KernelReport RunOnHost(const RunContext& context, const Kernel& kernel) {
   report.run.binaries = std::move(run.binaries);
   report.health = health.Finish();
   context.progress.EndLine();
+  if (!context.benchmark_runner.empty()) RunBenchmarksOnHost(context, out);
   Decide(context, report, blocks, {});
   return out;
 }
@@ -579,6 +663,36 @@ KernelReport RunOnGuest(const RunContext& context, const Kernel& kernel) {
   return out;
 }
 
+// --benchmarks: the runner, checked before anything runs; "" without it.
+// The suite's own runner times this build's benchmark binaries, so an
+// unoptimised build is refused before minutes are spent measuring -O0
+// code (the runner's stamp is checked again afterwards, for any runner).
+std::string BenchmarkRunner(const CommandLine& line, const Inputs& inputs,
+                            const std::string& caller) {
+  if (!line.benchmarks) return "";
+#ifndef __OPTIMIZE__
+  if (!line.benchmark_smoke && line.benchmark_runner.empty()) {
+    throw UsageError(
+        "--benchmarks times this build's benchmark binaries, and the build is "
+        "unoptimised (-c fastbuild): run `tools/bazel run -c opt "
+        "//tools/verify -- --benchmarks` (or --benchmark-smoke, which only "
+        "checks that they run)");
+  }
+#endif
+  const std::string runner = line.benchmark_runner.empty()
+                                 ? UnderRoot(inputs.root, "tools/bench/bench")
+                                 : FromCaller(caller, line.benchmark_runner);
+  if (!IsRegularFile(runner) || ::access(runner.c_str(), X_OK) != 0) {
+    throw InfrastructureError(
+        "the benchmark runner " + runner + " is missing or not executable" +
+        (line.benchmark_runner.empty()
+             ? " (it is part of `tools/bazel run //tools/verify`, not of the "
+               "grading bundle)"
+             : ""));
+  }
+  return runner;
+}
+
 int Verify(int argc, char** argv, const CommandLine& line,
            ProgressDisplay& progress) {
   const auto started = Clock::now();
@@ -601,6 +715,7 @@ int Verify(int argc, char** argv, const CommandLine& line,
   }
   CheckReplaceable(out);
   const std::vector<Kernel> kernels = ResolveKernels(line, inputs, caller);
+  const std::string benchmark_runner = BenchmarkRunner(line, inputs, caller);
   const bool several = kernels.size() > 1;
 
   const ScratchDirectory scratch;
@@ -623,6 +738,7 @@ int Verify(int argc, char** argv, const CommandLine& line,
       .staged = staged,
       .progress = progress,
       .label_progress = several,
+      .benchmark_runner = benchmark_runner,
   };
 
   std::vector<KernelReport> runs;
@@ -673,6 +789,11 @@ int Verify(int argc, char** argv, const CommandLine& line,
         several ? run.report.run.kernel.label + ": " : "";
     ReportHealth(run.report.health, prefix);
     failing |= ReportGuestFailures(run.report, run.problems);
+    if (!run.benchmark_failure.empty()) {
+      failing = true;
+      std::fprintf(stderr, "verify: %sbenchmarks: %s\n", prefix.c_str(),
+                   run.benchmark_failure.c_str());
+    }
     failing |= ReportFailingClaims(run.report, line.strict, prefix);
   }
   if (!several) {

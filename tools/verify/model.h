@@ -5,6 +5,7 @@
 #ifndef TOOLS_VERIFY_MODEL_H_
 #define TOOLS_VERIFY_MODEL_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -194,6 +195,48 @@ struct RunInfo {
   std::vector<std::string> binaries;
 };
 
+// One benchmark's figures as the benchmark run's benchmarks.json holds them
+// (docs/benchmarks-schema.md: "kind/mechanism/size", median over the
+// repetitions, its spread).
+struct BenchmarkResult {
+  std::string kind;       // "latency", "throughput", "memcpy", "syscall", ...
+  std::string mechanism;  // "pipe", "shm_futex", "single_core", "empty", ...
+  int64_t size = 0;       // bytes per message; 0 where there is none
+  std::string binary;     // "ipc_bench"
+  std::string unit;       // "ns" (real time per iteration), "bytes_per_second"
+  // Absent when the benchmark skipped.
+  std::optional<double> median;
+  std::optional<double> cv;  // stddev / mean; absent with one repetition
+  int repetitions = 0;
+  std::string skipped;  // the benchmark's skip message; "" when it ran
+};
+
+// The tests verify --benchmarks adds to the host's report
+// (benchmark_run.h): their binary and suite.
+inline constexpr char kBenchmarkBinary[] = "tools/bench/bench";
+inline constexpr char kBenchmarkSuite[] = "Benchmarks";
+
+// verify --benchmarks: the benchmark run (//tools/bench) made during this
+// verify run, on the host, and nothing older.
+struct BenchmarkRun {
+  // benchmarks.json relative to the report directory
+  // ("benchmarks/benchmarks.json").
+  std::string file;
+  std::string date;     // when the benchmark run started, ISO 8601 UTC
+  std::string command;  // the runner's command line
+  std::string cpu_model;
+  int cpus = 0;
+  std::string pinning;        // "cpu0,cpu1" or why not
+  std::string ipc_namespace;  // "private (unshare(CLONE_NEWIPC))" or why not
+  int repetitions = 0;
+  bool smoke = false;  // each benchmark once at its smallest size
+  double seconds = 0;  // the runner's wall time
+  // "" when these figures may decide claims; else why they decide nothing
+  // ("a smoke run ...", "the run is incomplete: ...").
+  std::string unusable;
+  std::vector<BenchmarkResult> results;
+};
+
 struct Report {
   RunInfo run;
   KernelHealth health;
@@ -201,6 +244,9 @@ struct Report {
   std::vector<claims::Area> areas;
   std::vector<TestResult> tests;
   std::vector<ClaimReport> claims;  // registry order (the selection only)
+  // The host's report of verify --benchmarks; absent otherwise (and for
+  // every guest: the benchmarks run on the host only).
+  std::optional<BenchmarkRun> benchmarks;
 
   // How many claims have this verdict.
   int Count(Verdict verdict) const;

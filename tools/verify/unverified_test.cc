@@ -120,7 +120,8 @@ ClaimReport SpeedClaim(Verdict verdict, bool measures_speed) {
                                            .threshold = 1000,
                                            .verdict_if_true = "refuted",
                                            .verdict_if_false = "confirmed",
-                                           .measures_speed = measures_speed};
+                                           .measures_speed = measures_speed,
+                                           .benchmarks = std::nullopt};
   report.verdict = verdict;
   report.figures = {{"rate", "321", "PipeTest.Rate"}};
   report.rule_outcome = "min(rate) = 321 not >= 1000 → confirmed";

@@ -226,7 +226,15 @@ void ApplyRule(const Claim& claim, const std::vector<const TestResult*>& passed,
 
   std::vector<double> numbers;
   std::vector<std::string> not_numbers;
+  // A rule that reads the benchmarks reads their tests alone
+  // (benchmark_run.h): a conformance test's rate of the same shape is not
+  // the figure the rule states.
+  const bool from_benchmarks = rule.benchmarks.has_value();
+  const auto is_benchmark = [](const TestResult* test) {
+    return test->binary == kBenchmarkBinary;
+  };
   for (const TestResult* test : passed) {
+    if (is_benchmark(test) != from_benchmarks) continue;
     for (const auto& [name, value] : test->measured) {
       if (fnmatch(rule.figure.c_str(), name.c_str(), 0) != 0) continue;
       report.figures.push_back(
@@ -247,9 +255,18 @@ void ApplyRule(const Claim& claim, const std::vector<const TestResult*>& passed,
   if (numbers.empty()) {
     report.verdict = Verdict::kUnverified;
     report.rule_outcome = aggregate_text + ": no figure → unverified";
-    report.explanation = "the rule needs figure " + rule.figure +
-                         ", which no passing test recorded in this run" +
-                         ignored + SkippedSuffix(skipped);
+    const bool benchmarks_ran =
+        std::any_of(passed.begin(), passed.end(), is_benchmark) ||
+        std::any_of(skipped.begin(), skipped.end(), is_benchmark);
+    report.explanation =
+        from_benchmarks && !benchmarks_ran
+            ? "the rule reads the benchmarks' figure " + rule.figure +
+                  ", and this run made no benchmarks (`tools/bazel run -c "
+                  "opt //tools/verify -- --benchmarks` does)" +
+                  SkippedSuffix(skipped)
+            : "the rule needs figure " + rule.figure +
+                  ", which no passing test recorded in this run" + ignored +
+                  SkippedSuffix(skipped);
     return;
   }
 

@@ -595,4 +595,110 @@ TEST_F(VerifyTest, ADirectoryVerifyDidNotWriteIsNeverReplaced) {
                 "is not a report verify wrote", before);
 }
 
+// --- verify --benchmarks, with the runner's stand-in (fake_bench_runner.cc).
+
+class VerifyBenchmarksTest : public VerifyTest {
+ protected:
+  std::string FakeRunner() {
+    return std::string(std::getenv("TEST_SRCDIR")) +
+           "/ipcproof/tools/verify/fake_bench_runner";
+  }
+  // A suite whose one test declares the pipe claim the benchmarks decide
+  // and passes, as the conformance test does. (With --claims only the
+  // index's tests run, so there the benchmarks' tests decide alone.)
+  std::string PipeSuite() {
+    return Suite({{"alpha",
+                   {{"tests",
+                     {Test("FakePipe.RoundTrips",
+                           "pipe.not-for-frequent-exchange")}}}}});
+  }
+  Outcome RunWith(const std::string& scenario,
+                  std::vector<std::string> extra_args = {}) {
+    std::vector<std::string> args = {"--suite",
+                                     PipeSuite(),
+                                     "--out",
+                                     out_,
+                                     "--benchmarks",
+                                     "--benchmark-runner",
+                                     FakeRunner(),
+                                     "--claims",
+                                     "pipe.not-for-frequent-exchange,mq.not-"
+                                     "for-big-data"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    return Run(args, {"IPCPROOF_FAKE_BENCH=" + scenario,
+                      "IPCPROOF_FAKE_BENCH_ARGS=" + dir_ + "/bench-args.txt"});
+  }
+};
+
+TEST_F(VerifyBenchmarksTest, TheRunsBenchmarksDecideTheirClaims) {
+  const Outcome run = RunWith("decides", {"--benchmark-repetitions", "3"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(VerdictOf("pipe.not-for-frequent-exchange"), "confirmed");
+  // No conformance test declares the queue claim here: the benchmarks alone.
+  EXPECT_EQ(VerdictOf("mq.not-for-big-data"), "confirmed");
+  EXPECT_THAT(ReadFile(dir_ + "/bench-args.txt"), HasSubstr("--repetitions 3"));
+  EXPECT_THAT(ReadFile(dir_ + "/bench-args.txt"), Not(HasSubstr("--smoke")));
+  EXPECT_GT(ReadFile(out_ + "/benchmarks/benchmarks.json").size(), 0u);
+  const Json report = Json::parse(ReadFile(out_ + "/report.json"));
+  EXPECT_EQ(report["benchmarks"]["cpu_model"], "Fake CPU");
+  EXPECT_EQ(report["benchmarks"]["usable"], true);
+  EXPECT_EQ(report["benchmarks"]["results"].size(), 17u);
+  // The benchmarks' tests are in the XML with their figures.
+  const std::string junit = ReadFile(out_ + "/junit.xml");
+  EXPECT_THAT(junit, HasSubstr("latency.pipe.64.over_fastest"));
+  EXPECT_THAT(junit, HasSubstr("throughput.sysv_msg.65536.over_pipe"));
+}
+
+TEST_F(VerifyBenchmarksTest, AnIncompleteBenchmarkRunFailsAndDecidesNothing) {
+  const Outcome run = RunWith("incomplete");
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("verify: benchmarks: the benchmark run is "
+                                 "incomplete: ipc_bench: killed by SIGSEGV"));
+  EXPECT_EQ(VerdictOf("pipe.not-for-frequent-exchange"), "unverified");
+  EXPECT_EQ(VerdictOf("mq.not-for-big-data"), "unverified");
+}
+
+TEST_F(VerifyBenchmarksTest, ARunnerThatWritesNothingFailsTheRun) {
+  const Outcome run = RunWith("nothing");
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("exited with status 3 and wrote no "
+                                 "benchmarks.json"));
+  EXPECT_EQ(VerdictOf("pipe.not-for-frequent-exchange"), "unverified");
+}
+
+TEST_F(VerifyBenchmarksTest, ASmokeRunDecidesNothingAndDoesNotFail) {
+  const Outcome run = RunWith("decides", {"--benchmark-smoke"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(ReadFile(dir_ + "/bench-args.txt"), HasSubstr("--smoke"));
+  EXPECT_EQ(VerdictOf("pipe.not-for-frequent-exchange"), "unverified");
+  const Json report = Json::parse(ReadFile(out_ + "/report.json"));
+  EXPECT_THAT(report["benchmarks"]["unusable"].get<std::string>(),
+              HasSubstr("never how fast"));
+}
+
+TEST_F(VerifyBenchmarksTest, WithoutBenchmarksTheClaimSaysHowToMakeThem) {
+  const Outcome run = Run({"--suite", PipeSuite(), "--out", out_});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(VerdictOf("pipe.not-for-frequent-exchange"), "unverified");
+  EXPECT_THAT(ReadFile(out_ + "/report.md"), HasSubstr("--benchmarks"));
+}
+
+TEST_F(VerifyBenchmarksTest, BadBenchmarkOptionsAreRefusedBeforeAnythingRuns) {
+  MakeEarlierReport();
+  const auto before = Snapshot(out_);
+  ExpectRefused(Run({"--suite", PipeSuite(), "--out", out_, "--benchmarks",
+                     "--no-host", "--kernel", "linux-6.1"}),
+                "--benchmarks measures the host", before);
+  ExpectRefused(Run({"--suite", PipeSuite(), "--out", out_, "--benchmarks",
+                     "--benchmark-runner", dir_ + "/no-such-runner"}),
+                "no-such-runner is missing or not executable", before);
+#ifndef __OPTIMIZE__
+  // The suite's own runner would time this unoptimised build.
+  ExpectRefused(Run({"--suite", PipeSuite(), "--out", out_, "--benchmarks"}),
+                "tools/bazel run -c opt //tools/verify -- --benchmarks",
+                before);
+#endif
+  EXPECT_TRUE(Ran().empty());
+}
+
 }  // namespace
