@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -214,6 +216,25 @@ void RunBinary(const std::string& path, const CommandLine& line,
       fail(parsed->Text() + " was listed but has no result");
     }
   }
+  // The results in the binary's own order (pipe, fifo, ... as registered),
+  // not the random order they ran in: tables and charts then list the
+  // mechanisms the same way in every run.
+  std::map<std::string, size_t> position;
+  for (const std::string& printed : listed) {
+    if (const std::optional<BenchmarkName> parsed =
+            ParseBenchmarkName(printed)) {
+      position.emplace(parsed->Text(), position.size());
+    }
+  }
+  std::stable_sort(output.results.begin(), output.results.end(),
+                   [&position](const Result& a, const Result& b) {
+                     const auto at = [&position](const Result& r) {
+                       const auto found = position.find(r.name.Text());
+                       return found == position.end() ? position.size()
+                                                      : found->second;
+                     };
+                     return at(a) < at(b);
+                   });
   std::fprintf(stderr, "bench: %s: %zu results, %d skipped (%.1f s)\n",
                name.c_str(), output.results.size(), skipped, end.seconds);
   outcome.results.insert(outcome.results.end(), output.results.begin(),

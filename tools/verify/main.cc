@@ -551,6 +551,13 @@ void RunBenchmarksOnHost(const RunContext& context, KernelReport& out) {
                            DescribeRunEnd(end, request) +
                            " after writing benchmarks.json";
   }
+  // The file's own "command" is the runner's reconstruction of a `tools/bazel
+  // run` line; the report says who really ran it, and how.
+  reading.run.command =
+      "verify --benchmarks ran tools/bench/bench --out "
+      "OUT/benchmarks --repetitions " +
+      std::to_string(context.line.benchmark_repetitions) +
+      (context.line.benchmark_smoke ? " --smoke" : "");
   if (reading.failed) out.benchmark_failure = reading.run.unusable;
   std::vector<TestResult> tests =
       BenchmarkTests(context.inputs.registry, context.selected, reading.run);
