@@ -28,7 +28,6 @@ namespace ipcproof::bench {
 namespace {
 
 using verify::CallerDirectory;
-using verify::Environment;
 using verify::InfrastructureError;
 using verify::RunEnd;
 using verify::RunRequest;
@@ -59,27 +58,21 @@ std::string BaseName(const std::string& path) {
 }
 
 std::vector<std::string> SuiteBinaries() {
-  char executable[4096];
-  verify::RootPlaces places;
-  places.runfiles_dir = Environment("RUNFILES_DIR");
-  places.test_srcdir = Environment("TEST_SRCDIR");
-  if (::realpath("/proc/self/exe", executable) != nullptr) {
-    places.executable = executable;
+  // The runfiles root is found as verify finds its data root, by the file
+  // that marks it.
+  const std::string root = verify::FindDataRoot(nullptr, kBinariesFile);
+  if (root.empty()) {
+    throw InfrastructureError(std::string("no ") + kBinariesFile +
+                              " in the runfiles: run through tools/bazel run "
+                              "//tools/bench, or give --binary");
   }
-  for (const std::string& root : verify::RootCandidates(places)) {
-    const std::string list = verify::UnderRoot(root, kBinariesFile);
-    if (::access(list.c_str(), R_OK) != 0) continue;
-    std::vector<std::string> binaries;
-    std::istringstream lines(ReadFile(list));
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (!line.empty()) binaries.push_back(verify::UnderRoot(root, line));
-    }
-    return binaries;
+  std::vector<std::string> binaries;
+  std::istringstream lines(ReadFile(verify::UnderRoot(root, kBinariesFile)));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.empty()) binaries.push_back(verify::UnderRoot(root, line));
   }
-  throw InfrastructureError(std::string("no ") + kBinariesFile +
-                            " in the runfiles: run through tools/bazel run "
-                            "//tools/bench, or give --binary");
+  return binaries;
 }
 
 std::string Quoted(const std::string& word) {
@@ -207,23 +200,21 @@ void RunBinary(const std::string& path, const CommandLine& line,
     reported.insert(result.name.Text());
     if (result.skipped) ++skipped;
   }
+  // Every listed benchmark has a result, and the results go in the
+  // binary's own order (pipe, fifo, ... as registered), not the random order
+  // they ran in: tables and charts then list the mechanisms the same way in
+  // every run.
+  std::map<std::string, size_t> position;
   for (const std::string& printed : listed) {
     const std::optional<BenchmarkName> parsed = ParseBenchmarkName(printed);
     if (!parsed) {
       fail("\"" + printed + "\" is not named kind/mechanism/size");
-    } else if (reported.count(parsed->Text()) == 0) {
+      continue;
+    }
+    position.emplace(parsed->Text(), position.size());
+    if (reported.count(parsed->Text()) == 0) {
       outcome.missing.push_back(name + ": " + parsed->Text());
       fail(parsed->Text() + " was listed but has no result");
-    }
-  }
-  // The results in the binary's own order (pipe, fifo, ... as registered),
-  // not the random order they ran in: tables and charts then list the
-  // mechanisms the same way in every run.
-  std::map<std::string, size_t> position;
-  for (const std::string& printed : listed) {
-    if (const std::optional<BenchmarkName> parsed =
-            ParseBenchmarkName(printed)) {
-      position.emplace(parsed->Text(), position.size());
     }
   }
   std::stable_sort(output.results.begin(), output.results.end(),

@@ -213,8 +213,12 @@ TEST(BenchmarkChartsTest, LargerSizesLieRightAndLargerValuesHigher) {
     ASSERT_EQ(drawn.size(), std::string(kind) == "latency" ? 7u : 8u) << kind;
     for (const Drawn& a : drawn) {
       for (const Drawn& b : drawn) {
-        if (a.size < b.size) EXPECT_LT(a.x, b.x) << kind;
-        if (a.size == b.size) EXPECT_NEAR(a.x, b.x, 0.11) << kind;
+        if (a.size < b.size) {
+          EXPECT_LT(a.x, b.x) << kind;
+        }
+        if (a.size == b.size) {
+          EXPECT_NEAR(a.x, b.x, 0.11) << kind;
+        }
         if (a.median < b.median) {
           EXPECT_GT(a.y, b.y) << kind << ": " << a.median << " < " << b.median;
         }

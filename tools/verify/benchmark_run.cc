@@ -149,7 +149,6 @@ BenchmarkReading ReadBenchmarkRun(std::string_view json_text,
   }
   const json& stamp = document["run"];
   run.date = StringOr(stamp, "date");
-  run.command = StringOr(stamp, "command");
   run.cpu_model = StringOr(stamp, "cpu_model");
   run.cpus = static_cast<int>(NumberAt(stamp, "cpus").value_or(0));
   run.pinning = StringOr(stamp, "pinning");

@@ -38,7 +38,7 @@ std::vector<std::string> RootCandidates(const RootPlaces& places) {
   return candidates;
 }
 
-std::string FindDataRoot(std::vector<std::string>* tried) {
+std::string FindDataRoot(std::vector<std::string>* tried, const char* marker) {
   RootPlaces places;
   places.runfiles_dir = Environment("RUNFILES_DIR");
   places.test_srcdir = Environment("TEST_SRCDIR");
@@ -48,7 +48,7 @@ std::string FindDataRoot(std::vector<std::string>* tried) {
   }
   for (const std::string& candidate : RootCandidates(places)) {
     if (tried != nullptr) tried->push_back(candidate);
-    if (::access(UnderRoot(candidate, kRootMarker).c_str(), R_OK) == 0) {
+    if (::access(UnderRoot(candidate, marker).c_str(), R_OK) == 0) {
       return candidate;
     }
   }

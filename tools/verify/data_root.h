@@ -33,9 +33,11 @@ struct RootPlaces {
 // the empty ones). Pure, for tests.
 std::vector<std::string> RootCandidates(const RootPlaces& places);
 
-// The first candidate that holds kRootMarker, for this process; empty when
-// none does. `tried` receives every candidate, for the error message.
-std::string FindDataRoot(std::vector<std::string>* tried = nullptr);
+// The first candidate that holds `marker` (relative to it; kRootMarker by
+// default), for this process; empty when none does. `tried` receives every
+// candidate, for the error message.
+std::string FindDataRoot(std::vector<std::string>* tried = nullptr,
+                         const char* marker = kRootMarker);
 
 // `path` if absolute, else `root`/`path`.
 std::string UnderRoot(const std::string& root, const std::string& path);

@@ -485,7 +485,7 @@ std::chrono::milliseconds BenchmarkBound(const CommandLine& line) {
 }
 
 // --benchmarks: the benchmark runner on the host, into OUT/benchmarks/ (its
-// output also in OUT/benchmarks/run.log, and on stderr unless --quiet), then
+// output also in OUT/benchmarks-run.log, and on stderr unless --quiet), then
 // that file alone is read: it was written in this run, after `report`
 // started, on this kernel. Adds the tests of the claims whose rules read the
 // benchmarks to `report.tests`.
@@ -552,7 +552,8 @@ void RunBenchmarksOnHost(const RunContext& context, KernelReport& out) {
                            " after writing benchmarks.json";
   }
   // The file's own "command" is the runner's reconstruction of a `tools/bazel
-  // run` line; the report says who really ran it, and how.
+  // run` line (ReadBenchmarkRun leaves it out); the report says who really
+  // ran it, and how.
   reading.run.command =
       "verify --benchmarks ran tools/bench/bench --out "
       "OUT/benchmarks --repetitions " +

@@ -222,8 +222,10 @@ struct BenchmarkRun {
   // benchmarks.json relative to the report directory
   // ("benchmarks/benchmarks.json").
   std::string file;
-  std::string date;     // when the benchmark run started, ISO 8601 UTC
-  std::string command;  // the runner's command line
+  std::string date;  // when the benchmark run started, ISO 8601 UTC
+  // How verify ran the runner (set by verify, not read from the file, whose
+  // "command" is the runner's guess at a `tools/bazel run` line).
+  std::string command;
   std::string cpu_model;
   int cpus = 0;
   std::string pinning;        // "cpu0,cpu1" or why not

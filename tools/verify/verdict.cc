@@ -274,14 +274,14 @@ void ApplyRule(const Claim& claim, const std::vector<const TestResult*>& passed,
   const double highest = *std::max_element(numbers.begin(), numbers.end());
   bool holds = false;
   if (rule.aggregate == "all") {
-    // Two-sided: every figure within threshold ± tolerance, so that a count
-    // above the note's is refuted as surely as one below it.
-    holds = rule.op == "==" && lowest >= rule.threshold - rule.tolerance &&
-            highest <= rule.threshold + rule.tolerance;
     if (rule.op != "==") {
       throw std::invalid_argument("claim " + claim.id +
                                   ": aggregate \"all\" needs op \"==\"");
     }
+    // Two-sided: every figure within threshold ± tolerance, so that a count
+    // above the note's is refuted as surely as one below it.
+    holds = lowest >= rule.threshold - rule.tolerance &&
+            highest <= rule.threshold + rule.tolerance;
   } else {
     holds = Compare(rule.aggregate == "min" ? lowest : highest, rule.op,
                     rule.threshold, claim);
