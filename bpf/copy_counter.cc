@@ -160,7 +160,6 @@ void AddSyscallCounts(int syscalls_map_fd, CopyCounts& counts) {
     if (next.nr != SYS_bpf &&
         ::bpf_map_lookup_elem(syscalls_map_fd, &next, &calls) == 0) {
       ProcessCopies& process = counts.processes[next.label];
-      process.label = next.label;
       process.syscalls[static_cast<long>(next.nr)] += calls;
     }
     key = next;

@@ -176,8 +176,9 @@ std::unique_ptr<CopyCounter> StartPageFaultCounter(uint64_t cookie);
 std::unique_ptr<CopyCounter> StartFunctionCounter(uint64_t cookie);
 
 // For the methods: label -> ProcessCopies from the follow part's `syscalls`
-// map (its file descriptor), merged into `counts`; and the totals of each
-// process recomputed from its routines, sorted.
+// map (its file descriptor), merged into `counts` (bpf(2), the counter's own
+// calls, left out); and each process's label set from its key and its totals
+// recomputed from its routines, sorted.
 void AddSyscallCounts(int syscalls_map_fd, CopyCounts& counts);
 void FinishCounts(CopyCounts& counts);
 

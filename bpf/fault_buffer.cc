@@ -62,15 +62,15 @@ char* Reserve(size_t bytes, const char* what) {
 // on shared (memfd) and file pages the contents stay in the page cache, so
 // the next access faults them back in unchanged. madvise(2) rounds the
 // length up to whole pages.
-int DropRange(const void* start, size_t bytes) noexcept {
+}  // namespace
+
+int DropPages(const void* start, size_t bytes) noexcept {
   if (start == nullptr) return EINVAL;
   if (::madvise(const_cast<void*>(start), bytes, MADV_DONTNEED) != 0) {
     return errno;
   }
   return 0;
 }
-
-}  // namespace
 
 // --- FaultingBuffer ----------------------------------------------------------
 
@@ -137,7 +137,7 @@ FaultingBuffer& FaultingBuffer::operator=(FaultingBuffer&& other) noexcept {
   return *this;
 }
 
-int FaultingBuffer::Drop() const noexcept { return DropRange(data_, mapped_); }
+int FaultingBuffer::Drop() const noexcept { return DropPages(data_, mapped_); }
 
 // --- PerPageFileMapping ------------------------------------------------------
 
@@ -184,7 +184,7 @@ PerPageFileMapping::~PerPageFileMapping() {
 // A read-only private page never written has no anonymous copy: dropping it
 // loses nothing, the next access maps the page-cache page again.
 int PerPageFileMapping::Drop() const noexcept {
-  return DropRange(data_, mapped_);
+  return DropPages(data_, mapped_);
 }
 
 }  // namespace ipcproof::bpf

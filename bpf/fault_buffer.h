@@ -47,6 +47,12 @@ class FaultingBuffer {
   int memfd_ = -1;
 };
 
+// Drops the page-table entries of `bytes` bytes from `start` (whole pages of
+// a FaultingBuffer or PerPageFileMapping, or some of them), contents kept:
+// one madvise(MADV_DONTNEED), async-signal-safe. Returns 0 or the errno
+// (EINVAL for a null start).
+int DropPages(const void* start, size_t bytes) noexcept;
+
 // A read-only view of a file's first `size` bytes (rounded up to pages), one
 // mapping per page with alternating flags (MAP_SHARED and MAP_PRIVATE) so
 // neighbours never merge: each page faults once on its first access, and

@@ -380,7 +380,6 @@ CopyCounts FunctionCopyCounter::Read() const {
       ::bpf_map__fd(skeleton_->maps.copies),
       [&](const ipcproof_copy_key& key, const ipcproof_copy_value& value) {
         ProcessCopies& process = counts.processes[key.label];
-        process.label = key.label;
         if (key.kind == IPCPROOF_COPY_KERNEL) {
           process.kernel_bytes += value.bytes;
           return;

@@ -377,8 +377,8 @@ CopyCounts PageFaultCounter::Read() const {
     previous = &key;
     ipcproof_pf_counts value{};
     if (::bpf_map_lookup_elem(faults_fd, &key, &value) != 0) continue;
+    // FinishCounts fills in each process's label.
     ProcessCopies& process = counts.processes[key.label];
-    process.label = key.label;
     process.atomic_faults += value.atomic_faults;
     if (value.faults == 0) continue;
 
@@ -421,11 +421,11 @@ CopyCounts PageFaultCounter::Read() const {
   }
 
   AddSyscallCounts(MapFd(skeleton_->maps.syscalls), counts);
-  // The counter's own Reset and Read talk to the kernel through bpf(2)
-  // while the caller is followed: those calls are not the caller's.
+  // A fault-map entry that holds nothing (no fault attributed, no atomic
+  // fault) names no process worth reporting. (AddSyscallCounts already
+  // leaves out bpf(2), the counter's own calls.)
   for (auto it = counts.processes.begin(); it != counts.processes.end();) {
-    ProcessCopies& process = it->second;
-    process.syscalls.erase(SYS_bpf);
+    const ProcessCopies& process = it->second;
     if (process.routines.empty() && process.syscalls.empty() &&
         process.atomic_faults == 0) {
       it = counts.processes.erase(it);

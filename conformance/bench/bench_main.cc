@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -140,6 +141,12 @@ int RunBenchmarks(int argc, char** argv) {
   }
   argc = kept;
   argv[argc] = nullptr;
+
+  // A write to a peer that died fails EPIPE, and the benchmark then ends
+  // with SkipWithError naming it, instead of SIGPIPE killing the binary and
+  // every benchmark after it. For the whole process (and its forked peers),
+  // since every two-process benchmark needs it.
+  signal(SIGPIPE, SIG_IGN);
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -60,12 +60,12 @@ bool PinningAvailable();
 // kernel/msg* and fs/mqueue/* sysctls.
 bool InPrivateIpcNamespace();
 
-// Parses and removes --ipcproof_smoke and --ipcproof_peer_cpu=N, enters a
-// private IPC namespace where it can, pins the process to kParentCpu where it
-// can, adds the context lines "ipc_namespace", "kernel", "machine",
-// "cpu_model", "pinning" and "smoke", then runs the benchmarks (Google
-// Benchmark's flags apply). Returns main's exit status: 1 for unrecognised
-// arguments, else 0.
+// Ignores SIGPIPE, parses and removes --ipcproof_smoke and
+// --ipcproof_peer_cpu=N, enters a private IPC namespace where it can, pins the
+// process to kParentCpu where it can, adds the context lines "ipc_namespace",
+// "kernel", "machine", "cpu_model", "pinning" and "smoke", then runs the
+// benchmarks (Google Benchmark's flags apply). Returns main's exit status: 1
+// for unrecognised arguments, else 0.
 int RunBenchmarks(int argc, char** argv);
 
 }  // namespace ipcproof

@@ -170,6 +170,16 @@ class ScopedTicker {
 
 // --- Endpoints --------------------------------------------------------------
 
+// After EINTR in one Send, Receive or semaphore wait: 0 to retry, else the
+// result to return. A consults OnInterrupt (since the call began); B, which
+// gets no signal but SIGKILL, retries, and reads no clock inside the timed
+// loop.
+struct Interruption {
+  bool watch;
+  Clock::time_point since;
+  int operator()() const { return watch ? OnInterrupt(since) : 0; }
+};
+
 // One side's end of a channel. Send and Receive move exactly `size` bytes
 // (a whole message) between the endpoint's own buffers and the channel, and
 // return 0, a positive errno, or one of the k* results above. In B they run
@@ -199,11 +209,9 @@ class Endpoint {
   char* send_message() { return send_.data(); }
   char* receive_message() { return receive_.data(); }
 
-  bool watches() const { return watch_; }
-
-  // After EINTR: 0 to retry the call, else the result to return.
-  int Interrupted(Clock::time_point since) const {
-    return watch_ ? OnInterrupt(since) : 0;
+  // What one call does after EINTR, from its start.
+  Interruption Watch() const {
+    return Interruption{watch_, watch_ ? Clock::now() : Clock::time_point{}};
   }
 
  private:
@@ -220,14 +228,14 @@ class StreamEndpoint : public Endpoint {
       : Endpoint(capacity, watch), read_fd_(read_fd), write_fd_(write_fd) {}
 
   int Send(size_t size) override {
-    const Clock::time_point since = Clock::now();
+    const Interruption interrupted = Watch();
     size_t done = 0;
     while (done < size) {
       const ssize_t n = write(write_fd_, send_bytes() + done, size - done);
       if (n > 0) {
         done += static_cast<size_t>(n);
       } else if (n < 0 && errno == EINTR) {
-        if (const int r = Interrupted(since)) return r;
+        if (const int r = interrupted()) return r;
       } else {
         return n < 0 ? (errno == EPIPE ? kPeerGone : errno) : EIO;
       }
@@ -236,7 +244,7 @@ class StreamEndpoint : public Endpoint {
   }
 
   int Receive(size_t size) override {
-    const Clock::time_point since = Clock::now();
+    const Interruption interrupted = Watch();
     size_t done = 0;
     while (done < size) {
       const ssize_t n = read(read_fd_, receive_bytes() + done, size - done);
@@ -245,7 +253,7 @@ class StreamEndpoint : public Endpoint {
       } else if (n == 0) {
         return kPeerGone;
       } else if (errno == EINTR) {
-        if (const int r = Interrupted(since)) return r;
+        if (const int r = interrupted()) return r;
       } else {
         return errno == ECONNRESET ? kPeerGone : errno;
       }
@@ -266,7 +274,7 @@ class MessageSocketEndpoint : public Endpoint {
       : Endpoint(capacity, watch), fd_(fd), capacity_(capacity) {}
 
   int Send(size_t size) override {
-    const Clock::time_point since = Clock::now();
+    const Interruption interrupted = Watch();
     for (;;) {
       const ssize_t n = send(fd_, send_bytes(), size, MSG_NOSIGNAL);
       if (n == static_cast<ssize_t>(size)) return 0;
@@ -274,12 +282,12 @@ class MessageSocketEndpoint : public Endpoint {
       if (errno != EINTR) {
         return errno == EPIPE || errno == ECONNREFUSED ? kPeerGone : errno;
       }
-      if (const int r = Interrupted(since)) return r;
+      if (const int r = interrupted()) return r;
     }
   }
 
   int Receive(size_t size) override {
-    const Clock::time_point since = Clock::now();
+    const Interruption interrupted = Watch();
     for (;;) {
       // MSG_TRUNC: the datagram's real length, so a longer one shows.
       const ssize_t n = recv(fd_, receive_bytes(), capacity_, MSG_TRUNC);
@@ -287,7 +295,7 @@ class MessageSocketEndpoint : public Endpoint {
       if (n == 0) return kPeerGone;
       if (n > 0) return kShort;
       if (errno != EINTR) return errno == ECONNRESET ? kPeerGone : errno;
-      if (const int r = Interrupted(since)) return r;
+      if (const int r = interrupted()) return r;
     }
   }
 
@@ -310,17 +318,17 @@ class SysvMsgEndpoint : public Endpoint {
   }
 
   int Send(size_t size) override {
-    const Clock::time_point since = Clock::now();
+    const Interruption interrupted = Watch();
     while (msgsnd(queue_, send_message(), size, 0) != 0) {
       if (errno == EIDRM) return kPeerGone;
       if (errno != EINTR) return errno;
-      if (const int r = Interrupted(since)) return r;
+      if (const int r = interrupted()) return r;
     }
     return 0;
   }
 
   int Receive(size_t size) override {
-    const Clock::time_point since = Clock::now();
+    const Interruption interrupted = Watch();
     for (;;) {
       const ssize_t n =
           msgrcv(queue_, receive_message(), capacity_, receive_type_, 0);
@@ -328,7 +336,7 @@ class SysvMsgEndpoint : public Endpoint {
       if (n >= 0) return kShort;
       if (errno == EIDRM) return kPeerGone;
       if (errno != EINTR) return errno;
-      if (const int r = Interrupted(since)) return r;
+      if (const int r = interrupted()) return r;
     }
   }
 
@@ -350,23 +358,23 @@ class PosixMqEndpoint : public Endpoint {
         receive_msgsize_(receive_msgsize) {}
 
   int Send(size_t size) override {
-    const Clock::time_point since = Clock::now();
+    const Interruption interrupted = Watch();
     while (mq_send(send_queue_, send_bytes(), size, 0) != 0) {
       if (errno != EINTR) return errno;
-      if (const int r = Interrupted(since)) return r;
+      if (const int r = interrupted()) return r;
     }
     return 0;
   }
 
   int Receive(size_t size) override {
-    const Clock::time_point since = Clock::now();
+    const Interruption interrupted = Watch();
     for (;;) {
       const ssize_t n = mq_receive(receive_queue_, receive_bytes(),
                                    receive_msgsize_, nullptr);
       if (n == static_cast<ssize_t>(size)) return 0;
       if (n >= 0) return kShort;
       if (errno != EINTR) return errno;
-      if (const int r = Interrupted(since)) return r;
+      if (const int r = interrupted()) return r;
     }
   }
 
@@ -377,14 +385,6 @@ class PosixMqEndpoint : public Endpoint {
 };
 
 // --- Shared-memory rings ----------------------------------------------------
-
-// After EINTR in a semaphore wait: 0 to retry, else the result (A
-// consults OnInterrupt, B retries).
-struct Interruption {
-  bool watch;
-  Clock::time_point since;
-  int operator()() const { return watch ? OnInterrupt(since) : 0; }
-};
 
 // A counting semaphore shared by both processes: wait (0, an errno, or a k*
 // result from `interrupted`) and post.
@@ -502,26 +502,22 @@ class ShmEndpoint : public Endpoint {
       : Endpoint(capacity, watch), sems_(sems), out_(out), in_(in) {}
 
   int Send(size_t size) override {
-    const Clock::time_point since = Clock::now();
-    if (const int r = sems_->Wait(out_.empty, Retry(since))) return r;
+    const Interruption interrupted = Watch();
+    if (const int r = sems_->Wait(out_.empty, interrupted)) return r;
     std::memcpy(out_.data + next_out_ * out_.slot_size, send_bytes(), size);
     next_out_ = (next_out_ + 1) % out_.slots;
     return sems_->Post(out_.full);
   }
 
   int Receive(size_t size) override {
-    const Clock::time_point since = Clock::now();
-    if (const int r = sems_->Wait(in_.full, Retry(since))) return r;
+    const Interruption interrupted = Watch();
+    if (const int r = sems_->Wait(in_.full, interrupted)) return r;
     std::memcpy(receive_bytes(), in_.data + next_in_ * in_.slot_size, size);
     next_in_ = (next_in_ + 1) % in_.slots;
     return sems_->Post(in_.empty);
   }
 
  private:
-  Interruption Retry(Clock::time_point since) const {
-    return Interruption{watches(), since};
-  }
-
   SemaphoreOps* sems_;
   Ring out_;
   Ring in_;

@@ -229,24 +229,6 @@ std::optional<std::pair<ipc::UniqueFd, ipc::UniqueFd>> SocketPair(
   }
 }
 
-// Ignores SIGPIPE while alive (a send to a dead receiver fails EPIPE
-// instead of killing the benchmark), restoring the old action after.
-class SigpipeIgnored {
- public:
-  SigpipeIgnored() {
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    ::sigemptyset(&ignore.sa_mask);
-    ::sigaction(SIGPIPE, &ignore, &saved_);
-  }
-  ~SigpipeIgnored() { ::sigaction(SIGPIPE, &saved_, nullptr); }
-  SigpipeIgnored(const SigpipeIgnored&) = delete;
-  SigpipeIgnored& operator=(const SigpipeIgnored&) = delete;
-
- private:
-  struct sigaction saved_ {};
-};
-
 // The receiving process: reads the socket into its buffer (one copy, the
 // bytes then dropped, so the figure is the sender's path and the socket's,
 // not a sink's) and writes one acknowledgement byte for each `message`
@@ -476,7 +458,6 @@ void ZeroCopy(benchmark::State& state, Method method, Family family) {
         ("setsockopt(SO_SNDTIMEO) failed with " + ErrnoText(errno)).c_str());
     return;
   }
-  const SigpipeIgnored sigpipe_ignored;
   const PageBuffer receive_buffer(kChunk, 0);
   std::optional<Sender> send;
   try {

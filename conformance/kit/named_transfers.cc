@@ -71,16 +71,17 @@ class PageDropper {
  public:
   PageDropper() = default;
   PageDropper(const void* start, size_t length)
-      : start_(const_cast<void*>(start)), length_(length) {}
+      : start_(start), length_(length) {}
 
   // 0, or ErrnoExit of the failed madvise. Async-signal-safe.
   int operator()() const noexcept {
     if (length_ == 0) return 0;
-    return ::madvise(start_, length_, MADV_DONTNEED) == 0 ? 0 : ErrnoExit();
+    const int err = bpf::DropPages(start_, length_);
+    return err == 0 ? 0 : ErrnoExit(err);
   }
 
  private:
-  void* start_ = nullptr;
+  const void* start_ = nullptr;
   size_t length_ = 0;
 };
 
